@@ -23,6 +23,7 @@ with each rule an object tagged by ``kind``; the schema is
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections import defaultdict
@@ -66,6 +67,15 @@ class _Rule(BaseModel):
 
     def __repr__(self) -> str:
         return describe(self)  # type: ignore[arg-type]
+
+    # Equality is by content: where a rule was read from does not matter.
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self), *self.__dict__.values()))
 
 
 def _nonempty(ref: str) -> str:
@@ -230,17 +240,17 @@ def write_rules(
     """
     path = Path(path)
     stored = RulesFile(description=description, rules=tuple(rules))
+    data: dict[str, Any] = {"schema_version": 1}
+    if description:
+        data["description"] = description
+    data["rules"] = [
+        {"kind": rule.kind, **rule.model_dump(mode="json", exclude_defaults=True)}
+        for rule in stored.rules
+    ]
     if path.suffix.lower() in {".yaml", ".yml"}:
-        data = stored.model_dump(mode="json", exclude_defaults=True)
-        data["schema_version"] = 1
-        rules_data = [
-            {"kind": rule.kind, **rule.model_dump(mode="json", exclude_defaults=True)}
-            for rule in stored.rules
-        ]
-        data["rules"] = rules_data
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     else:
-        text = stored.model_dump_json(indent=1) + "\n"
+        text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
     path.write_text(text, encoding="utf-8")
     return path
 

@@ -245,6 +245,9 @@ class _Unifier:
         groups: dict[str, list[str]] = defaultdict(list)
         for ref in self.parent:
             groups[self._find(ref)].append(ref)
+        for root, members in groups.items():
+            if root not in members:
+                members.append(root)
         return groups
 
     def _name_groups(
@@ -472,10 +475,10 @@ class _Unifier:
             for step in itertools.pairwise(path):
                 involved.extend(s for s in sources.get(step, []) if s not in involved)
         because = "; ".join(involved) if involved else "Same rules merging them"
+        first, second = f"{space.name}/{first}", f"{space.name}/{second}"
         return TaxonomyError(
-            f"labels {first!r} and {second!r} of label space {space.name!r} both cover "
-            f"the leaf {leaf!r}, but labels of one space must be disjoint. "
-            f"Involved: {because}"
+            f"labels {first!r} and {second!r} both cover the leaf {leaf!r}, but "
+            f"labels of one space must be disjoint. Involved: {because}"
         )
 
 
