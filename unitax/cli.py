@@ -9,6 +9,7 @@ Label spaces and rules are given by built-in name or by file path.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -104,8 +105,8 @@ def unify(
     summary = Table(title="conflict report (unitax conflicts lists them)")
     for column in ("kind", "severity", "findings"):
         summary.add_column(column)
-    counts = findings.groupby(["kind", "severity"]).size()
-    for (kind, severity), count in counts.items():
+    tally = Counter(zip(findings["kind"], findings["severity"], strict=True))
+    for (kind, severity), count in sorted(tally.items()):
         summary.add_row(str(kind), str(severity), str(count))
     console.print(summary)
     if output is not None:
@@ -131,11 +132,9 @@ def conflicts(
     table = Table(title=f"{len(findings)} findings")
     for column in ("kind", "severity", "space", "label", "detail", "suggestion"):
         table.add_column(column, overflow="fold")
-    for row in findings.itertuples(index=False):
-        table.add_row(
-            row.kind, row.severity, row.space or "", row.label or "",
-            row.detail, row.suggestion or "",
-        )  # fmt: skip
+    columns = ["kind", "severity", "space", "label", "detail", "suggestion"]
+    for row in findings[columns].itertuples(index=False):
+        table.add_row(*("" if value is None else str(value) for value in row))
     console.print(table)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -282,8 +283,8 @@ class LabelSpace(_Frozen):
 
 
 def _check_unique(space: str, what: str, values: list[Any]) -> None:
-    seen: set[Any] = set()
-    duplicates = sorted({v for v in values if v in seen or seen.add(v)}, key=str)
+    counts = Counter(values)
+    duplicates = sorted((v for v, n in counts.items() if n > 1), key=str)
     if duplicates:
         raise LabelSpaceError(
             f"label space {space!r}: label {what}s must be unique, "

@@ -173,7 +173,7 @@ class Taxonomy:
     def kind(self, name: str) -> NodeKind:
         """Return what node ``name`` stands for (see the class docstring)."""
         self.index(name)
-        return self._kinds[name]  # type: ignore[return-value]
+        return self._kinds[name]
 
     def is_leaf(self, name: str) -> bool:
         """Return whether ``name`` has no children."""
@@ -266,7 +266,7 @@ class Taxonomy:
             nodes=tuple(
                 TaxonomyNode(
                     name=name, kind=self._kinds[name], parents=self.parents(name)
-                )  # type: ignore[arg-type]
+                )
                 for name in self._names
             )
         )

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from unitax.cli import app
+
+runner = CliRunner()
+
+
+def test_unify_default_is_the_street_collection(tmp_path):
+    output = tmp_path / "taxonomy.json"
+    result = runner.invoke(app, ["unify", "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    assert "113 nodes, 108 leaves" in result.output
+    assert "cityscapes" in result.output and "gtsdb" in result.output
+    assert "conflict report" in result.output
+    assert len(json.loads(output.read_text())["nodes"]) == 113
+
+
+def test_unify_with_files(tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - kind: same\n    labels: [cityscapes/car, idd/car]\n    name: car\n"
+    )
+    result = runner.invoke(
+        app, ["unify", "--space", "cityscapes", "--space", "idd", "--rules", str(rules)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "from 2 label spaces" in result.output
+
+
+def test_conflicts_lists_findings():
+    result = runner.invoke(app, ["conflicts", "--kind", "ignored"])
+    assert result.exit_code == 0, result.output
+    assert "rectification border" in result.output
+
+
+def test_errors_are_reported_not_raised(tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - kind: is_a\n    child: cityscapes/rider\n    parent: persn\n")
+    result = runner.invoke(app, ["unify", "--space", "cityscapes", "--rules", str(rules)])
+    assert result.exit_code != 0
+    assert "unknown concept 'persn'" in str(result.exception)
