@@ -71,7 +71,9 @@ def worlds(draw: st.DrawFn, *, max_spaces: int = 4, max_atoms: int = 12) -> Worl
             else:
                 continue
             related.update((a, b))
-    for ref in refs:
-        if ref not in related and draw(st.booleans()) and draw(st.booleans()):
-            rules.append(Ignore(label=ref))
+    unrelated = [ref for ref in refs if ref not in related]
+    ignored = (
+        draw(st.lists(st.sampled_from(unrelated), unique=True)) if unrelated else []
+    )
+    rules.extend(Ignore(label=ref) for ref in ignored)
     return World(tuple(spaces), truth, tuple(rules))

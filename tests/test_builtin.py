@@ -69,6 +69,7 @@ def test_openimages_keeps_its_multi_parent_hierarchy():
     car = space.by_name("Car")
     assert car.code == "/m/0k4j" and car.parents == ("Land vehicle",)
     taxonomy, maps = ux.unify([space])
+    assert maps["openimages"].node(car.id) == "openimages/Car"
     assert taxonomy.parents("openimages/Car") == ("openimages/Land vehicle",)
     assert all(node is not None for node in maps["openimages"].nodes.values())
 
@@ -78,6 +79,7 @@ def test_builtin_rules_and_collections():
     spaces, rules = builtin.collection("street")
     taxonomy, maps = ux.unify(spaces, rules)
     assert set(maps) == {"cityscapes", "vistas-v1.2", "gtsdb"}
+    assert len(taxonomy.leaves) == 108
     assert all(rule.reason for rule in rules), "every built-in rule gives a reason"
 
 

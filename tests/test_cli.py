@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 from typer.testing import CliRunner
 
 from unitax.cli import app
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "240"})
 
 
 def test_unify_default_is_the_street_collection(tmp_path):
@@ -37,9 +39,22 @@ def test_conflicts_lists_findings():
     assert "rectification border" in result.output
 
 
-def test_errors_are_reported_not_raised(tmp_path):
+def test_errors_exit_with_a_message_not_a_traceback(tmp_path):
     rules = tmp_path / "rules.yaml"
-    rules.write_text("rules:\n  - kind: is_a\n    child: cityscapes/rider\n    parent: persn\n")
-    result = runner.invoke(app, ["unify", "--space", "cityscapes", "--rules", str(rules)])
-    assert result.exit_code != 0
-    assert "unknown concept 'persn'" in str(result.exception)
+    rules.write_text(
+        "rules:\n  - kind: is_a\n    child: cityscapes/rider\n    parent: persn\n"
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "unitax",
+        "unify",
+        "-s",
+        "cityscapes",
+        "-r",
+        str(rules),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "unknown concept 'persn'" in result.stderr
+    assert "Traceback" not in result.stderr

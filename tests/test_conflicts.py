@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import unitax as ux
-from unitax.conflicts import COLUMNS, COVERAGE, KINDS, coverage, find_conflicts, summarize
+from unitax.conflicts import (
+    COLUMNS,
+    COVERAGE,
+    KINDS,
+    coverage,
+    find_conflicts,
+    summarize,
+)
 from unitax.errors import TaxonomyError
 from unitax.rules import Ignore, IsA, Overlap, Same, normalize_name
 
@@ -77,26 +84,25 @@ def test_each_kind(findings, kind, severity, expected):
     assert set(findings.severity[findings.kind == kind]) == {severity}
 
 
+COLLISION_DETAIL = (
+    "'a/car' and 'b/Cars' have the same normalised name 'car' but "
+    "unrelated nodes 'a/car' and 'b/Cars'; no rule relates them"
+)
+GRANULARITY_DETAIL = (
+    "'a/rider' is one label where b has 2 below it: 'bicyclist', 'motorcyclist'"
+)
+OVERLAP_DETAIL = (
+    "'a/terrain' and 'b/fallback' overlap partially; their shared part "
+    "is the leaf 'grass verge'"
+)
+
+
 @pytest.mark.parametrize(
     ("kind", "detail", "suggestion"),
     [
-        (
-            "name_collision",
-            "'a/car' and 'b/Cars' have the same normalised name 'car' but unrelated "
-            "nodes 'a/car' and 'b/Cars'; no rule relates them",
-            "Same(labels=('a/car', 'b/Cars'))",
-        ),
-        (
-            "granularity",
-            "'a/rider' is one label where b has 2 below it: 'bicyclist', 'motorcyclist'",
-            None,
-        ),
-        (
-            "overlap",
-            "'a/terrain' and 'b/fallback' overlap partially; their shared part is the "
-            "leaf 'grass verge'",
-            None,
-        ),
+        ("name_collision", COLLISION_DETAIL, "Same(labels=('a/car', 'b/Cars'))"),
+        ("granularity", GRANULARITY_DETAIL, None),
+        ("overlap", OVERLAP_DETAIL, None),
         ("ignored", "'a/blur' is sent to ignore: its pixels supervise nothing", None),
     ],
     ids=["name_collision", "granularity", "overlap", "ignored"],
@@ -133,7 +139,9 @@ def test_table_shape_and_order(findings):
     assert list(findings.index) == list(range(len(findings)))
     text = ["space", "label", "other_space", "other_label", "node", "suggestion"]
     for column in text:  # unused cells are None, not NaN
-        assert all(value is None or isinstance(value, str) for value in findings[column])
+        assert all(
+            value is None or isinstance(value, str) for value in findings[column]
+        )
 
 
 def test_suggestion_resolves_the_collision(findings):
@@ -226,7 +234,7 @@ def test_deterministic_under_reordering():
 
 
 def test_label_map_of_another_taxonomy(unified):
-    taxonomy, maps = unified
+    _taxonomy, maps = unified
     other, _ = ux.unify([A], [])
     with pytest.raises(TaxonomyError, match="points to"):
         find_conflicts(other, maps)
@@ -271,7 +279,8 @@ def test_coverage_layout(unified):
     table = coverage(taxonomy, maps)
     assert tuple(table.index) == taxonomy.leaves
     assert list(table.columns) == ["a", "b"]
-    assert table.index.name == "leaf" and table.columns.name == "space"
+    assert table.index.name == "leaf"
+    assert table.columns.name == "space"
     for space in table.columns:
         assert list(table[space].cat.categories) == list(COVERAGE)
     # the ignored label supervises no leaf
@@ -302,7 +311,9 @@ _names = st.lists(
 
 
 @given(_names, _names)
-def test_without_rules_every_label_is_unmapped_and_collisions_match_names(first, second):
+def test_without_rules_every_label_is_unmapped_and_collisions_match_names(
+    first, second
+):
     a = ux.LabelSpace.from_names("a", first)
     b = ux.LabelSpace.from_names("b", second)
     found = find_conflicts(*ux.unify([a, b]))
@@ -312,10 +323,7 @@ def test_without_rules_every_label_is_unmapped_and_collisions_match_names(first,
         for name in space.names
     }
     expected = {
-        (x, y)
-        for x in first
-        for y in second
-        if normalize_name(x) == normalize_name(y)
+        (x, y) for x in first for y in second if normalize_name(x) == normalize_name(y)
     }
     collisions = found[found.kind == "name_collision"]
     assert set(zip(collisions.label, collisions.other_label, strict=True)) == expected
@@ -324,7 +332,9 @@ def test_without_rules_every_label_is_unmapped_and_collisions_match_names(first,
 def test_large_taxonomy_is_fast():
     rng = np.random.default_rng(0)
     size = 20_000
-    edges = [(f"n{int(rng.integers(0, max(1, i // 3)))}", f"n{i}") for i in range(1, size)]
+    edges = [
+        (f"n{int(rng.integers(0, max(1, i // 3)))}", f"n{i}") for i in range(1, size)
+    ]
     taxonomy = ux.Taxonomy(edges)
     vocabulary = [f"word {i}" for i in range(600)]
     maps = {}
@@ -340,3 +350,43 @@ def test_large_taxonomy_is_fast():
     assert elapsed < 2.0, f"find_conflicts + coverage took {elapsed:.2f} s"
     assert table.shape == (len(taxonomy.leaves), 15)
     assert (found.kind == "name_collision").sum() > 100
+
+
+def test_collision_node_is_the_node_of_the_row_label():
+    # 'b/car' sorts before 'c/Car', but c's node comes first in the taxonomy
+    b = ux.LabelSpace.from_names("b", ["car"])
+    c = ux.LabelSpace.from_names("c", ["Car"])
+    rules = [ux.rules.Concept(name="a car"), Same(labels=("a car", "c/Car"))]
+    taxonomy, maps = ux.unify([b, c], rules)
+    assert taxonomy.index("a car") < taxonomy.index("b/car")
+    row = find_conflicts(taxonomy, maps).iloc[0]
+    assert (row.kind, row.space, row.label, row.node) == (
+        "name_collision",
+        "b",
+        "car",
+        "b/car",
+    )
+    assert "unrelated nodes 'b/car' and 'a car'" in row.detail
+
+
+def test_equivalent_nodes_are_reported():
+    a = ux.LabelSpace.from_names("a", ["x"])
+    b = ux.LabelSpace.from_names("b", ["y"])
+    rules = [
+        ux.rules.Concept(name="u1"),
+        ux.rules.Concept(name="u2"),
+        ux.rules.Split(whole="a/x", parts=("u1", "u2")),
+        ux.rules.Split(whole="b/y", parts=("u1", "u2")),
+    ]
+    taxonomy, maps = ux.unify([a, b], rules)
+    findings = ux.find_conflicts(taxonomy, maps)
+    row = findings[findings.kind == "equivalent"].iloc[0]
+    assert (row.space, row.label, row.other_space, row.other_label) == (
+        "a",
+        "x",
+        "b",
+        "y",
+    )
+    assert row.suggestion == "Same(labels=('a/x', 'b/y'))"
+    taxonomy, maps = ux.unify([a, b], [*rules, ux.rules.Same(labels=("a/x", "b/y"))])
+    assert "equivalent" not in set(ux.find_conflicts(taxonomy, maps).kind)

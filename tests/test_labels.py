@@ -114,7 +114,10 @@ def test_write_read_round_trip(tmp_path):
         ('{"name": "toy",\n "labels": [{"id": 1}]}', r"toy\.json:2: labels\[0\]\.name"),
         ('{"name": "toy", "labels": [], "colour": 1}', r"colour: Extra inputs"),
         (
-            '{"name": "toy",\n "labels": [{"id": 1, "name": "a"}, {"id": 1, "name": "b"}]}',
+            (
+                '{"name": "toy",\n "labels": [{"id": 1, "name": "a"},\n'
+                ' {"id": 1, "name": "b"}]}'
+            ),
             r"toy\.json.*ids must be unique",
         ),
     ],

@@ -51,10 +51,19 @@ def _line(path, kind):
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("rules:\n  - kind: is_a\n    child: a/x\n", r"rules\.yaml:2: rules\[0\]\.is_a\.parent"),
+        (
+            "rules:\n  - kind: is_a\n    child: a/x\n",
+            r"rules\.yaml:2: rules\[0\]\.is_a\.parent",
+        ),
         ("rules:\n  - kind: merge\n    labels: [a/x]\n", r"rules\.yaml:2:.*'merge'"),
-        ("rules:\n  - kind: split\n    whole: a/x\n    parts: [b/y]\n", r":4:.*at least 2"),
-        ("rules:\n  - {kind: same, labels: [a/x], colour: red}\n", r"colour.*Extra inputs"),
+        (
+            "rules:\n  - kind: split\n    whole: a/x\n    parts: [b/y]\n",
+            r":4:.*at least 2",
+        ),
+        (
+            "rules:\n  - {kind: same, labels: [a/x], colour: red}\n",
+            r"colour.*Extra inputs",
+        ),
         ("rules: [\n", r"rules\.yaml:2: invalid YAML"),
         ("schema_version: 2\nrules: []\n", r":1: schema_version"),
         ("rules:\n  - kind: concept\n    name: a/b\n", r"without '/'"),
@@ -80,7 +89,9 @@ def test_read_rules_errors(tmp_path, text, match):
 
 def test_read_rules_json_error_line(tmp_path):
     path = tmp_path / "rules.json"
-    path.write_text('{"rules": [\n {"kind": "is_a", "child": "a/x"},\n {"kind": "x"}\n]}')
+    path.write_text(
+        '{"rules": [\n {"kind": "is_a", "child": "a/x"},\n {"kind": "x"}\n]}'
+    )
     with pytest.raises(FormatError, match=r"rules\.json:2: rules\[0\]\.is_a\.parent"):
         read_rules(path)
     path.write_text('{"rules": [\n {"kind": "is_a",, }]}')
@@ -120,7 +131,9 @@ def test_same_names_is_reviewable_and_skips_within_space_pairs():
     a = ux.LabelSpace.from_names("a", ["car", "Car", "road"])
     b = ux.LabelSpace.from_names("b", ["cars", "Road"])
     rules = same_names([b, a])
-    assert rules == (Same(labels=("a/road", "b/Road"), name="road", reason="same normalised name"),)
+    assert rules == (
+        Same(labels=("a/road", "b/Road"), name="road", reason="same normalised name"),
+    )
 
 
 def test_parse_reference_splits_at_first_slash():

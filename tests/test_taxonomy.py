@@ -6,12 +6,16 @@ import pytest
 from hypothesis import given
 
 import unitax as ux
+from tests.strategies import dags
 from unitax.errors import FormatError, TaxonomyError
 from unitax.taxonomy import bits_to_matrix
 
-from .strategies import dags
-
-EDGES = [("vehicle", "car"), ("vehicle", "truck"), ("truck", "pickup"), ("car", "pickup")]
+EDGES = [
+    ("vehicle", "car"),
+    ("vehicle", "truck"),
+    ("truck", "pickup"),
+    ("car", "pickup"),
+]
 
 
 @pytest.fixture
@@ -32,7 +36,7 @@ def test_structure(taxonomy):
     assert taxonomy.kind("sky") == "concept"
     assert taxonomy.kind("car") == "label"
     assert taxonomy.is_leaf("sky") and not taxonomy.is_leaf("car")
-    assert len(taxonomy) == 5 and "car" in taxonomy and list(taxonomy)[0] == "sky"
+    assert len(taxonomy) == 5 and "car" in taxonomy and next(iter(taxonomy)) == "sky"
     assert repr(taxonomy) == "Taxonomy(5 nodes, 2 leaves, 4 edges)"
 
 
@@ -64,12 +68,26 @@ def test_json_round_trip(taxonomy):
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: ux.Taxonomy([("a", "b"), ("b", "a")]), TaxonomyError, "cycle a -> b -> a"),
-        (lambda: ux.Taxonomy([("a", "b")], kinds={"c": "concept"}), TaxonomyError, "'c'"),
-        (lambda: ux.Taxonomy([("a", "b")], kinds={"a": "thing"}), TaxonomyError, "one of"),
+        (
+            lambda: ux.Taxonomy([("a", "b"), ("b", "a")]),
+            TaxonomyError,
+            "cycle a -> b -> a",
+        ),
+        (
+            lambda: ux.Taxonomy([("a", "b")], kinds={"c": "concept"}),
+            TaxonomyError,
+            "'c'",
+        ),
+        (
+            lambda: ux.Taxonomy([("a", "b")], kinds={"a": "thing"}),
+            TaxonomyError,
+            "one of",
+        ),
         (lambda: ux.Taxonomy.from_json("{"), FormatError, "not a taxonomy"),
         (
-            lambda: ux.Taxonomy.from_json('{"nodes": [{"name": "a", "parents": ["z"]}]}'),
+            lambda: ux.Taxonomy.from_json(
+                '{"nodes": [{"name": "a", "parents": ["z"]}]}'
+            ),
             FormatError,
             "unknown parent 'z'",
         ),

@@ -7,10 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import unitax as ux
+from tests.strategies import World, worlds
 from unitax.errors import LabelSpaceError, TaxonomyError
 from unitax.rules import Concept, Ignore, IsA, Overlap, Same, Split
-
-from .strategies import World, worlds
 
 CITY = ux.LabelSpace.from_names("city", ["road", "rider", "car", "ego"], void=[255])
 VISTAS = ux.LabelSpace.from_names(
@@ -60,8 +59,8 @@ def test_same_split_isa_overlap_ignore():
     assert maps["vistas"].node(4) == "car"
     assert "city/ego" not in taxonomy
     lut = maps["city"].lut()
-    assert lut.tolist()[:4] == [taxonomy.index("city/road"), taxonomy.index("city/rider"),
-                                taxonomy.index("car"), taxonomy.ignore_index]  # fmt: skip
+    expected = [taxonomy.index(name) for name in ("city/road", "city/rider", "car")]
+    assert lut.tolist()[:4] == [*expected, taxonomy.ignore_index]
     assert lut[255] == taxonomy.ignore_index  # void
 
 
@@ -90,8 +89,13 @@ def test_in_space_hierarchy_allows_nesting_and_multiple_parents():
         exhaustive=False,
     )
     taxonomy, maps = ux.unify([space])
+    assert maps["oi"].node(3) == "oi/Apple"
     assert taxonomy.parents("oi/Fruit") == ("oi/Food", "oi/Plant")
-    assert leaves(taxonomy, "oi/Food") == {"oi/Food (other)", "oi/Fruit (other)", "oi/Apple"}
+    assert leaves(taxonomy, "oi/Food") == {
+        "oi/Food (other)",
+        "oi/Fruit (other)",
+        "oi/Apple",
+    }
     assert leaves(taxonomy, "oi/Food") & leaves(taxonomy, "oi/Plant") == {
         "oi/Fruit (other)",
         "oi/Apple",
@@ -106,7 +110,9 @@ def test_redundant_edges_are_dropped():
         IsA(child="b/x", parent="a/car"),
         IsA(child="b/x", parent="a/vehicle"),
     ]
-    with pytest.raises(TaxonomyError, match="'a/vehicle' and 'a/car' both cover.*disjoint"):
+    with pytest.raises(
+        TaxonomyError, match=r"'a/vehicle' and 'a/car' both cover.*disjoint"
+    ):
         ux.unify([a, b], rules)
     c = ux.LabelSpace.from_names("c", ["vehicle"])
     rules = [
@@ -116,6 +122,41 @@ def test_redundant_edges_are_dropped():
     ]
     taxonomy, _ = ux.unify([a, b, c], rules)
     assert taxonomy.parents("b/x") == ("a/car",)
+
+
+def test_two_splits_of_one_node_are_crossed():
+    idd = ux.LabelSpace.from_names("idd", ["road", "parking", "marking"])
+    rules = [
+        Split(whole="city/road", parts=("vistas/road", "vistas/crosswalk")),
+        Split(whole="city/road", parts=("idd/road", "idd/marking")),
+    ]
+    taxonomy, maps = ux.unify([CITY, VISTAS, idd], rules)
+    assert maps["idd"].node(0) == "idd/road"
+    meets = {
+        "idd/road & vistas/road",
+        "idd/marking & vistas/road",
+        "idd/road & vistas/crosswalk",
+        "idd/marking & vistas/crosswalk",
+    }
+    assert set(taxonomy.leaves_of("city/road")) == meets
+    assert taxonomy.leaves_of("idd/marking") == (
+        "idd/marking & vistas/crosswalk",
+        "idd/marking & vistas/road",
+    )
+    assert all(taxonomy.kind(meet) == "intersection" for meet in meets)
+    assert "city/road (other)" not in taxonomy  # both splits are exact
+    # a shared part stays whole; a single remaining part is split into the others
+    rules = [
+        Split(whole="city/road", parts=("vistas/road", "vistas/crosswalk")),
+        Split(whole="city/road", parts=("vistas/road", "idd/road", "idd/marking")),
+    ]
+    taxonomy, _ = ux.unify([CITY, VISTAS, idd], rules)
+    assert taxonomy.children("vistas/crosswalk") == ("idd/marking", "idd/road")
+    assert set(taxonomy.leaves_of("city/road")) == {
+        "vistas/road",
+        "idd/road",
+        "idd/marking",
+    }
 
 
 def test_split_child_below_a_part_is_accepted():
@@ -131,42 +172,79 @@ def test_split_child_below_a_part_is_accepted():
 ERRORS = [
     ([IsA(child="city/rider", parent="vistas/persn")], r"has no label 'persn'"),
     ([IsA(child="city/rider", parent="vistas/bicyclst")], r"did you mean 'bicyclist'"),
-    ([IsA(child="cty/rider", parent="vistas/road")], r"unknown label space 'cty'.*'city'"),
-    ([IsA(child="city/rider", parent="human")], r"unknown concept 'human'.*Concept rule"),
     (
-        [IsA(child="city/road", parent="vistas/road"), IsA(child="vistas/road", parent="city/road")],
+        [IsA(child="cty/rider", parent="vistas/road")],
+        r"unknown label space 'cty'.*'city'",
+    ),
+    (
+        [IsA(child="city/rider", parent="human")],
+        r"unknown concept 'human'.*Concept rule",
+    ),
+    (
+        [
+            IsA(child="city/road", parent="vistas/road"),
+            IsA(child="vistas/road", parent="city/road"),
+        ],
         r"cycle: .*IsA",
     ),
     ([Same(labels=("city/road", "city/car"))], r"'city/car' and 'city/road' one node"),
     (
-        [Same(labels=("city/road", "vistas/road"), name="car"), Same(labels=("city/car", "vistas/car"), name="car")],
+        [
+            Same(labels=("city/road", "vistas/road"), name="car"),
+            Same(labels=("city/car", "vistas/car"), name="car"),
+        ],
         r"duplicate node 'car'",
     ),
     ([Concept(name="x"), Concept(name="x")], r"duplicate node 'x'"),
     (
-        [Same(labels=("city/road", "vistas/road"), name="a"), Same(labels=("vistas/road",), name="b")],
+        [
+            Same(labels=("city/road", "vistas/road"), name="a"),
+            Same(labels=("vistas/road",), name="b"),
+        ],
         r"names \['a', 'b'\]",
     ),
     (
-        [Split(whole="city/road", parts=("vistas/road", "vistas/crosswalk")),
-         Split(whole="city/road", parts=("vistas/road", "vistas/car"))],
-        r"split twice",
+        [
+            Split(whole="city/road", parts=("vistas/road", "vistas/crosswalk")),
+            Split(whole="city/road", parts=("vistas/road", "vistas/car")),
+        ],
+        r"'vistas/car' and 'vistas/crosswalk', which must therefore be equal",
     ),
     (
-        [Split(whole="city/road", parts=("vistas/road", "vistas/crosswalk")),
-         IsA(child="viper/car", parent="city/road")],
+        [
+            Split(whole="city/road", parts=("vistas/road", "vistas/crosswalk")),
+            IsA(child="viper/car", parent="city/road"),
+        ],
         r"exactly the union.*say which part 'viper/car'",
     ),
-    ([Ignore(label="city/road"), IsA(child="vistas/road", parent="city/road")], r"sends to ignore"),
+    (
+        [Ignore(label="city/road"), IsA(child="vistas/road", parent="city/road")],
+        r"sends to ignore",
+    ),
     ([Concept(name="x"), Ignore(label="x")], r"only labels can be ignored"),
     (
-        [IsA(child="vistas/bicyclist", parent="city/rider"), IsA(child="vistas/bicyclist", parent="city/car")],
+        [
+            IsA(child="vistas/bicyclist", parent="city/rider"),
+            IsA(child="vistas/bicyclist", parent="city/car"),
+        ],
         r"'city/rider' and 'city/car' both cover.*bicyclist",
     ),
-    ([Overlap(labels=("city/car", "city/car"), name="x")], r"both labels are the same node"),
-    ([Same(labels=("city/car", "vistas/car")), IsA(child="city/car", parent="vistas/car")], r"part of itself"),
-    ([Concept(name="x"), Concept(name="y"), Same(labels=("x", "y"))], r"one node; use a single name"),
-]  # fmt: skip
+    (
+        [Overlap(labels=("city/car", "city/car"), name="x")],
+        r"both labels are the same node",
+    ),
+    (
+        [
+            Same(labels=("city/car", "vistas/car")),
+            IsA(child="city/car", parent="vistas/car"),
+        ],
+        r"part of itself",
+    ),
+    (
+        [Concept(name="x"), Concept(name="y"), Same(labels=("x", "y"))],
+        r"one node; use a single name",
+    ),
+]
 
 
 @pytest.mark.parametrize(
@@ -199,8 +277,12 @@ def test_errors_name_the_rules(rules, match):
 
 def test_error_quotes_file_and_line(tmp_path):
     path = tmp_path / "rules.yaml"
-    path.write_text("rules:\n  - kind: is_a\n    child: city/rider\n    parent: persn\n")
-    with pytest.raises(TaxonomyError, match=r"at rules\.yaml:2: unknown concept 'persn'"):
+    path.write_text(
+        "rules:\n  - kind: is_a\n    child: city/rider\n    parent: persn\n"
+    )
+    with pytest.raises(
+        TaxonomyError, match=r"at rules\.yaml:2: unknown concept 'persn'"
+    ):
         ux.unify([CITY], ux.read_rules(path))
 
 

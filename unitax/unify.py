@@ -12,6 +12,8 @@ and one `LabelMap` per space:
    child of both labels.
 3. A node with children that no `Split` exhausts gets a remainder leaf
    ``"<name> (other)"``: what none of its children covers.
+   A node split in two ways is split into the common refinement: parts the
+   splits share stay, the others meet in intersection nodes ``"a & b"``.
 4. Checks: the graph is acyclic; a split node's children are its parts;
    labels of one space cover disjoint leaves (unless the space's own
    hierarchy relates them). Every failure is a `TaxonomyError` that names
@@ -71,9 +73,9 @@ def unify(
     ------
     TaxonomyError
         On an unknown reference (with a suggestion), a cycle, a duplicate
-        node name, two labels of one space made one node or overlapping, a
-        node split twice in different ways, or an ignored label that another
-        rule relates. The message names the rules involved.
+        node name, two labels of one space made one node or overlapping, two
+        splits of one node that cannot both be exact, or an ignored label that
+        another rule relates. The message names the rules involved.
     LabelSpaceError
         If two spaces share a name.
 
@@ -128,6 +130,7 @@ class _Unifier:
         groups = self._merge()
         names, kinds = self._name_groups(groups, ignored)
         graph, sources, exhausted = self._edges(names, ignored)
+        _refine_splits(graph, sources, exhausted, kinds)
         self._check_acyclic(graph, sources)
         self._check_splits(graph, sources, exhausted)
         _drop_redundant_edges(graph)
@@ -313,11 +316,11 @@ class _Unifier:
 
     def _edges(
         self, names: dict[str, str], ignored: set[str]
-    ) -> tuple[nx.DiGraph[str], dict[tuple[str, str], list[str]], dict[str, Split]]:
+    ) -> tuple[nx.DiGraph[str], _Sources, _Splits]:
         graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from(names.values())
-        sources: dict[tuple[str, str], list[str]] = defaultdict(list)
-        exhausted: dict[str, Split] = {}
+        sources: _Sources = defaultdict(list)
+        exhausted: _Splits = defaultdict(dict)
 
         def node(ref: str) -> str:
             return names[self._find(ref)]
@@ -337,19 +340,9 @@ class _Unifier:
                 add(node(rule.parent), node(rule.child), text)
             elif isinstance(rule, Split):
                 whole = node(rule.whole)
-                parts = sorted({node(part) for part in rule.parts})
-                previous = exhausted.get(whole)
-                if (
-                    previous is not None
-                    and sorted({node(part) for part in previous.parts}) != parts
-                ):
-                    raise TaxonomyError(
-                        f"node {whole!r} is split twice, by rule {describe(previous)} "
-                        f"and rule {describe(rule)}; a node can be split one way only "
-                        "(relate the two sets of parts with IsA or Overlap rules)"
-                    )
-                exhausted[whole] = rule
-                for part in parts:
+                parts = frozenset(node(part) for part in rule.parts)
+                exhausted[whole].setdefault(parts, text)
+                for part in sorted(parts):
                     add(whole, part, text)
             elif isinstance(rule, Overlap):
                 first, second = (node(ref) for ref in rule.labels)
@@ -388,23 +381,20 @@ class _Unifier:
 
     @staticmethod
     def _check_splits(
-        graph: nx.DiGraph[str],
-        sources: dict[tuple[str, str], list[str]],
-        exhausted: dict[str, Split],
+        graph: nx.DiGraph[str], sources: _Sources, exhausted: _Splits
     ) -> None:
-        for whole, rule in exhausted.items():
-            parts = {
-                child for child in graph.successors(whole)
-                if f"rule {describe(rule)}" in sources[whole, child]
-            }  # fmt: skip
+        for whole in sorted(exhausted):
+            splits = exhausted[whole]
+            parts = set().union(*splits)
             for child in sorted(set(graph.successors(whole)) - parts):
                 if any(part in nx.ancestors(graph, child) for part in parts):
                     graph.remove_edge(whole, child)  # implied through a part
                     continue
+                text = splits[min(splits, key=sorted)]
                 raise TaxonomyError(
-                    f"rule {describe(rule)} says {whole!r} is exactly the union of "
-                    f"its parts, but {sources[whole, child][0]} puts {child!r} under "
-                    f"{whole!r} too; say which part {child!r} belongs to"
+                    f"{text} says {whole!r} is exactly the union of its parts, but "
+                    f"{sources[whole, child][0]} puts {child!r} under {whole!r} too; "
+                    f"say which part {child!r} belongs to"
                 )
 
     # -- disjointness -----------------------------------------------------------
@@ -480,6 +470,84 @@ class _Unifier:
             f"labels {first!r} and {second!r} both cover the leaf {leaf!r}, but "
             f"labels of one space must be disjoint. Involved: {because}"
         )
+
+
+_Sources = dict[tuple[str, str], list[str]]
+"""``(parent, child) -> descriptions of the rules that put the edge there``."""
+_Splits = dict[str, dict[frozenset[str], str]]
+"""``whole -> {parts: description of the rule}``: the ways each node is split."""
+
+INTERSECTION = "{} & {}"
+"""Format of the name of a node where two parts of different splits meet."""
+
+
+def _refine_splits(
+    graph: nx.DiGraph[str],
+    sources: _Sources,
+    exhausted: _Splits,
+    kinds: dict[str, NodeKind],
+) -> None:
+    """Reconcile a node split in several ways into their common refinement.
+
+    Two splits of one whole (Cityscapes road = Vistas {road, crosswalk}, and
+    road = IDD {road, parking-like}) agree on their shared parts; the other
+    parts are crossed: each pair meets in an intersection node ``"a & b"``,
+    and each part becomes split into its intersections. Where one side has
+    a single part left, it is split into the other side's parts instead. The
+    new splits are reconciled in turn (a work list, in a fixed order).
+    """
+    pending = sorted(whole for whole, splits in exhausted.items() if len(splits) > 1)
+    while pending:
+        whole = pending.pop(0)
+        splits = sorted(exhausted[whole].items(), key=lambda item: sorted(item[0]))
+        cells, first_text = set(splits[0][0]), splits[0][1]
+        for parts, text in splits[1:]:
+            shared = cells & parts
+            mine, theirs = sorted(cells - shared), sorted(parts - shared)
+            if not mine and not theirs:
+                continue
+            if len(mine) == 1 and len(theirs) == 1:
+                raise TaxonomyError(
+                    f"{first_text} and {text} split {whole!r} into the same parts "
+                    f"except {mine[0]!r} and {theirs[0]!r}, which must therefore be "
+                    f"equal; state it with a Same rule"
+                )
+            if not mine or not theirs:
+                raise TaxonomyError(
+                    f"{first_text} and {text} split {whole!r} into parts that "
+                    "cannot both be exact (one is a strict subset of the other)"
+                )
+            if len(mine) == 1 or len(theirs) == 1:
+                single, many = (
+                    (mine[0], theirs) if len(mine) == 1 else (theirs[0], mine)
+                )
+                reason = f"{single!r} is what remains of {whole!r} in both splits"
+                crossed: dict[str, set[str]] = {single: set(many)}
+                new_cells = set(many)
+            else:
+                crossed = defaultdict(set)
+                new_cells = set()  # fmt: skip
+                for a in mine:
+                    for b in theirs:
+                        meet = INTERSECTION.format(a, b)
+                        if meet in graph and kinds.get(meet) != "intersection":
+                            raise TaxonomyError(
+                                f"node {meet!r} is needed where {a!r} and {b!r} meet, "
+                                "but a node of that name exists already"
+                            )
+                        kinds[meet] = "intersection"
+                        crossed[a].add(meet)
+                        crossed[b].add(meet)
+                        new_cells.add(meet)
+                reason = f"{first_text} and {text} split {whole!r} in different ways"
+            for part, pieces in sorted(crossed.items()):
+                for piece in sorted(pieces):
+                    graph.add_edge(part, piece)
+                    sources[part, piece].append(reason)
+                exhausted[part].setdefault(frozenset(pieces), reason)
+                if len(exhausted[part]) > 1 and part not in pending:
+                    pending.append(part)
+            cells = shared | new_cells
 
 
 def _drop_redundant_edges(graph: nx.DiGraph[str]) -> None:
