@@ -1,11 +1,12 @@
 """unitax: one universal taxonomy for many segmentation datasets.
 
 Use it as ``import unitax as ux``. The top level holds the core types and
-verbs; the rest is reachable by module (`unitax.rules`, `unitax.errors`,
-`unitax.imports`, `unitax.conflicts`).
+verbs; the rest is reachable by module: `unitax.rules` (rule types),
+`unitax.imports` (taxonomy tables), `unitax.conflicts`, `unitax.builtin`,
+`unitax.errors`.
 """
 
-from unitax import rules
+from unitax import conflicts, imports, rules
 from unitax.builtin import builtin_label_space, builtin_rules
 from unitax.conflicts import coverage, find_conflicts
 from unitax.errors import UnitaxError

@@ -134,8 +134,9 @@ class _Unifier:
         self._check_acyclic(graph, sources)
         self._check_splits(graph, sources, exhausted)
         _drop_redundant_edges(graph)
+        out_degree = dict(graph.out_degree())
         for node in sorted(graph):
-            if graph.out_degree(node) and node not in exhausted:
+            if out_degree[node] and node not in exhausted:
                 remainder = REMAINDER.format(node)
                 if remainder in graph:
                     raise TaxonomyError(
@@ -267,6 +268,10 @@ class _Unifier:
             root = self._find(ref)
             if root != ref or ref in ignored:
                 continue
+            if root not in groups and root not in same_rules:  # no Same rule
+                names[root] = ref
+                kinds[ref] = kind
+                continue
             members = sorted(groups.get(root, [root]))
             rules = same_rules.get(root, [])
             name, kind = self._group_name(members, rules)
@@ -335,6 +340,8 @@ class _Unifier:
             sources[parent, child].append(source)
 
         for rule in self.rules:
+            if not isinstance(rule, IsA | Split | Overlap):
+                continue
             text = f"rule {describe(rule)}"
             if isinstance(rule, IsA):
                 add(node(rule.parent), node(rule.child), text)
@@ -369,6 +376,8 @@ class _Unifier:
     def _check_acyclic(
         graph: nx.DiGraph[str], sources: dict[tuple[str, str], list[str]]
     ) -> None:
+        if nx.is_directed_acyclic_graph(graph):
+            return
         try:
             cycle = nx.find_cycle(graph)
         except nx.NetworkXNoCycle:
@@ -551,16 +560,22 @@ def _refine_splits(
 
 
 def _drop_redundant_edges(graph: nx.DiGraph[str]) -> None:
-    """Remove ``parent -> child`` where another parent of child lies below parent."""
-    for child in [node for node in graph if graph.in_degree(node) > 1]:
-        parents = list(graph.predecessors(child))
-        for parent in parents:
-            if any(
-                parent in nx.ancestors(graph, other)
-                for other in parents
-                if other != parent
-            ):
-                graph.remove_edge(parent, child)
+    """Remove ``parent -> child`` where another parent of child lies below parent.
+
+    One walk up from all parents of each child with several parents: a parent
+    reached from another parent is redundant. Removing a redundant edge keeps
+    every ancestor set, so the order of removal does not matter.
+    """
+    for child in [node for node, count in graph.in_degree() if count > 1]:
+        parents = set(graph.predecessors(child))
+        seen: set[str] = set()
+        stack = [above for parent in parents for above in graph.predecessors(parent)]
+        while stack:
+            node = stack.pop()
+            if node not in seen:
+                seen.add(node)
+                stack.extend(graph.predecessors(node))
+        graph.remove_edges_from((parent, child) for parent in parents & seen)
 
 
 def _members(groups: dict[str, list[str]], root: str) -> list[str]:
