@@ -23,7 +23,13 @@ __all__ = ["MAX_PIXELS", "image_shape", "read_label_png"]
 MAX_PIXELS = 200_000_000
 """Largest label image read by default (about 14,000 x 14,000 pixels)."""
 
-_ID_MODES = {"L": np.uint8, "P": np.uint8, "I;16": np.uint16, "I": np.int32, "1": np.uint8}
+_ID_MODES = {
+    "L": np.uint8,
+    "P": np.uint8,
+    "I;16": np.uint16,
+    "I": np.int32,
+    "1": np.uint8,
+}
 
 
 def image_shape(path: str | os.PathLike[str]) -> tuple[int, int]:
@@ -88,8 +94,13 @@ def read_label_png(
                     raise FormatError(
                         f"{path}: expected an RGB panoptic PNG, got mode {image.mode!r}"
                     )
-                rgb = np.asarray(image.convert("RGB"), dtype=np.uint32)
-                return rgb[..., 0] + (rgb[..., 1] << 8) + (rgb[..., 2] << 16)
+                rgb: NDArray[np.uint32] = np.asarray(image.convert("RGB"), np.uint32)
+                green, blue = (
+                    rgb[..., 1] * np.uint32(256),
+                    rgb[..., 2] * np.uint32(65536),
+                )
+                ids: NDArray[np.uint32] = rgb[..., 0] + green + blue
+                return ids
             dtype = _ID_MODES.get(image.mode)
             if dtype is None:
                 raise FormatError(

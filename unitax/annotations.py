@@ -35,12 +35,12 @@ from numpy.typing import NDArray
 from unitax.labels import LabelSpace
 
 __all__ = [
+    "RLE",
     "Annotation",
     "Box",
     "Dataset",
     "Mask",
     "Polygon",
-    "RLE",
     "Sample",
     "Skip",
     "Tag",
@@ -198,7 +198,9 @@ class RLE:
             object.__setattr__(self, "counts", tuple(int(c) for c in self.counts))
         height, width = self.shape
         if height < 1 or width < 1:
-            raise ValueError(f"shape must be positive (height, width), got {self.shape}")
+            raise ValueError(
+                f"shape must be positive (height, width), got {self.shape}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +276,9 @@ class Sample:
     def __post_init__(self) -> None:
         height, width = self.shape
         if height < 1 or width < 1:
-            raise ValueError(f"shape must be positive (height, width), got {self.shape}")
+            raise ValueError(
+                f"shape must be positive (height, width), got {self.shape}"
+            )
         object.__setattr__(self, "annotations", tuple(self.annotations))
         object.__setattr__(self, "image", Path(self.image))
 
