@@ -76,10 +76,13 @@ def test_openimages_keeps_its_multi_parent_hierarchy():
 
 def test_builtin_rules_and_collections():
     assert "iv2018" in builtin.rules_names()
-    spaces, rules = builtin.collection("street")
+    spaces, rules = builtin.collection("iv2018")
     taxonomy, maps = ux.unify(spaces, rules)
     assert set(maps) == {"cityscapes", "vistas-v1.2", "gtsdb"}
     assert len(taxonomy.leaves) == 108
+    spaces, rules = builtin.collection("street")
+    taxonomy, maps = ux.unify(spaces, rules)
+    assert {"cityscapes", "vistas-v2.0", "idd", "bdd100k", "gtsdb"} <= set(maps)
     assert all(rule.reason for rule in rules), "every built-in rule gives a reason"
 
 

@@ -15,10 +15,11 @@ def test_unify_default_is_the_street_collection(tmp_path):
     output = tmp_path / "taxonomy.json"
     result = runner.invoke(app, ["unify", "--output", str(output)])
     assert result.exit_code == 0, result.output
-    assert "113 nodes, 108 leaves" in result.output
+    assert "212 nodes, 177 leaves" in result.output
+    assert "from 9 label spaces" in result.output
     assert "cityscapes" in result.output and "gtsdb" in result.output
     assert "conflict report" in result.output
-    assert len(json.loads(output.read_text())["nodes"]) == 113
+    assert len(json.loads(output.read_text())["nodes"]) == 212
 
 
 def test_unify_with_files(tmp_path):

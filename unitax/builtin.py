@@ -25,9 +25,39 @@ __all__ = [
 
 COLLECTIONS: dict[str, tuple[str, ...]] = {
     "iv2018": ("cityscapes", "vistas-v1.2", "gtsdb"),
-    "street": ("cityscapes", "vistas-v1.2", "gtsdb"),
+    "street": (
+        "cityscapes",
+        "kitti",
+        "wilddash-v1",
+        "wilddash-2",
+        "bdd100k",
+        "idd",
+        "vistas-v1.2",
+        "vistas-v2.0",
+        "gtsdb",
+    ),
+    "all": (
+        "cityscapes",
+        "kitti",
+        "wilddash-v1",
+        "wilddash-2",
+        "bdd100k",
+        "idd",
+        "vistas-v1.2",
+        "vistas-v2.0",
+        "gtsdb",
+        "coco-panoptic",
+        "ade20k-150",
+        "pascal-context-59",
+        "pascal-voc",
+        "openimages",
+    ),
 }
-"""The label spaces each built-in rules file is written for."""
+"""The label spaces each built-in rules file is written for.
+
+``street`` and ``all`` are generated from fragments by ``tools/build_rules.py``
+(see ``data/README.md``); each extends the one before it.
+"""
 
 
 def _data(folder: str) -> Traversable:
