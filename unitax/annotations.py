@@ -280,7 +280,8 @@ class Sample:
                 f"shape must be positive (height, width), got {self.shape}"
             )
         object.__setattr__(self, "annotations", tuple(self.annotations))
-        object.__setattr__(self, "image", Path(self.image))
+        if not isinstance(self.image, Path):
+            object.__setattr__(self, "image", Path(self.image))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,25 +1,41 @@
 """The ``unitax`` command line.
 
-``unitax unify`` unifies label spaces under rules and prints the taxonomy's
-size and a summary of the conflict report; ``unitax conflicts`` prints the
-findings themselves. Without arguments both use the built-in street-scene
-collection (Cityscapes, Mapillary Vistas v1.2, GTSDB with the IV2018 rules).
-Label spaces and rules are given by built-in name or by file path.
+* ``unitax unify`` unifies label spaces under rules and prints the taxonomy's
+  size and a summary of the conflict report; ``unitax conflicts`` prints the
+  findings. Without arguments both use the built-in street-scene collection.
+  Label spaces and rules are given by built-in name or by file path.
+* ``unitax export CONFIG OUT`` reads, unifies and exports the datasets an
+  export configuration names, with a progress bar; ``unitax inspect OUT``
+  shows what an export holds; ``unitax demo OUT`` generates a small collection
+  in real formats and exports it.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 import unitax as ux
 from unitax import builtin
+from unitax.config import run_export
 from unitax.errors import UnitaxError
+from unitax.export import read_export, read_target
 
 app = typer.Typer(
     help="unitax: one universal taxonomy for many segmentation datasets.",
@@ -136,6 +152,158 @@ def conflicts(
     for row in findings[columns].itertuples(index=False):
         table.add_row(*("" if value is None else str(value) for value in row))
     console.print(table)
+
+
+_ENGINE = typer.Option("--engine", "-e", help="process (default), sequential or dask.")
+_WORKERS = typer.Option(
+    "--workers", "-w", help="Worker processes (default: all cores)."
+)
+_SCHEDULER = typer.Option("--scheduler", help="A Dask scheduler address (engine dask).")
+
+
+def _progress_bar(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def _run_with_progress(console: Console, description: str, call: Any) -> Any:
+    with _progress_bar(console) as bar:
+        task = bar.add_task(description, total=None, rate="")
+        start = time.perf_counter()
+
+        def update(done: int, total: int) -> None:
+            elapsed = max(time.perf_counter() - start, 1e-9)
+            bar.update(
+                task, completed=done, total=total, rate=f"{done / elapsed:.1f}/s"
+            )
+
+        return call(update)
+
+
+def _print_report(console: Console, dest: Path) -> None:
+    report = json.loads((dest / "report.json").read_text(encoding="utf-8"))
+    table = Table(title=f"exported to {dest}")
+    for column in ("dataset", "samples", "annotations read", "exported", "skipped"):
+        table.add_column(column, justify="left" if column == "dataset" else "right")
+    reasons: list[tuple[str, str, int]] = []
+    for name, entry in report.items():
+        table.add_row(
+            name, str(entry["samples"]), str(entry["annotations_read"]),
+            str(entry["exported"]), str(entry["skipped"]),
+        )  # fmt: skip
+        reasons.extend((name, why, n) for why, n in entry["skipped_by_reason"].items())
+    console.print(table)
+    if reasons:
+        skips = Table(title="skipped annotations, by reason")
+        for column in ("dataset", "reason", "count"):
+            skips.add_column(column, overflow="fold")
+        for name, why, count in sorted(reasons, key=lambda r: -r[2])[:20]:
+            skips.add_row(name, why, str(count))
+        console.print(skips)
+
+
+@app.command("export")
+def export_command(
+    config: Annotated[
+        Path, typer.Argument(help="The export configuration (YAML/JSON).")
+    ],
+    out: Annotated[
+        Path, typer.Argument(help="The export folder (resumed if unfinished).")
+    ],
+    engine: Annotated[str, _ENGINE] = "process",
+    workers: Annotated[int | None, _WORKERS] = None,
+    scheduler: Annotated[str | None, _SCHEDULER] = None,
+) -> None:
+    """Read, unify and export the datasets a configuration names."""
+    console = Console()
+    _run_with_progress(
+        console,
+        "exporting",
+        lambda update: run_export(
+            config, out, engine=engine, workers=workers,  # type: ignore[arg-type]
+            scheduler=scheduler, progress=update,
+        ),
+    )  # fmt: skip
+    _print_report(console, out)
+
+
+@app.command()
+def inspect(
+    out: Annotated[Path, typer.Argument(help="A finished export folder.")],
+    top: Annotated[int, typer.Option(help="Classes to list per dataset.")] = 10,
+) -> None:
+    """Show what an export holds: samples per dataset and split, pixels per class."""
+    console = Console()
+    exported = read_export(out)
+    manifest = exported.manifest
+    console.print(
+        f"[bold]{out}[/bold]: {len(manifest)} samples, taxonomy of "
+        f"{len(exported.taxonomy)} nodes ({len(exported.taxonomy.leaves)} leaves), "
+        f"{len(exported.sets) - len(exported.taxonomy)} extra sets"
+    )
+    splits = Table(title="samples")
+    for column in ("dataset", "split", "samples", "kinds"):
+        splits.add_column(column)
+    for (name, split), group in manifest.groupby(["dataset", "split"], sort=True):
+        kinds = sorted({k for row in group["kinds"] for k in row})
+        splits.add_row(str(name), str(split) or "-", str(len(group)), ", ".join(kinds))
+    console.print(splits)
+    names = list(exported.sets["nodes"].map(lambda nodes: " | ".join(nodes)))
+    counts: dict[str, Counter[int]] = {}
+
+    def count(update: Any) -> None:
+        for row in range(len(manifest)):
+            target = read_target(exported, row)
+            values, numbers = np.unique(target, return_counts=True)
+            tally = counts.setdefault(str(manifest["dataset"].iloc[row]), Counter())
+            tally.update(dict(zip(values.tolist(), numbers.tolist(), strict=True)))
+            update(row + 1, len(manifest))
+
+    _run_with_progress(console, "reading targets", count)
+    for name, tally in sorted(counts.items()):
+        total = sum(tally.values())
+        table = Table(title=f"{name}: pixels per class (top {top})")
+        for column in ("set", "pixels", "share"):
+            table.add_column(column, justify="left" if column == "set" else "right")
+        for value, pixels in tally.most_common(top):
+            label = names[value] if value < len(names) else "ignore"
+            table.add_row(label, str(pixels), f"{pixels / total:.1%}")
+        console.print(table)
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path, typer.Argument(help="Where to write the demo data and export.")
+    ],
+    samples: Annotated[int, typer.Option(help="Images per dataset.")] = 12,
+    engine: Annotated[str, _ENGINE] = "process",
+    workers: Annotated[int | None, _WORKERS] = None,
+) -> None:
+    """Generate a small heterogeneous collection in real formats, unify, export."""
+    from unitax.demo import make_demo
+
+    console = Console()
+    made = make_demo(out / "data", samples=samples)
+    console.print(
+        f"wrote demo datasets to {out / 'data'} (configuration {made.config})"
+    )
+    _run_with_progress(
+        console,
+        "exporting",
+        lambda update: run_export(
+            made.config, out / "export", engine=engine,  # type: ignore[arg-type]
+            workers=workers, progress=update,
+        ),
+    )  # fmt: skip
+    _print_report(console, out / "export")
 
 
 def main() -> None:

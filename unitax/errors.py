@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
+    "ExportError",
     "FormatError",
     "LabelSpaceError",
     "TaxonomyError",
@@ -37,6 +38,13 @@ class FormatError(UnitaxError, ValueError):
 
     The message starts with the location: ``path:line: ...`` where the line is
     known, else ``path: ...``.
+    """
+
+
+class ExportError(UnitaxError, RuntimeError):
+    """An export cannot proceed: the folder holds something else, or I/O failed.
+
+    What was finished before the error stays valid and the export resumes.
     """
 
 

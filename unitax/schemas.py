@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from unitax.config import ExportConfig
 from unitax.labels import LabelSpaceFile
 from unitax.rules import RulesFile
 from unitax.taxonomy import TaxonomyFile
@@ -20,6 +21,7 @@ from unitax.taxonomy import TaxonomyFile
 __all__ = ["MODELS", "schema_texts", "write_schemas"]
 
 MODELS: dict[str, type[BaseModel]] = {
+    "export": ExportConfig,
     "label_space": LabelSpaceFile,
     "rules": RulesFile,
     "taxonomy": TaxonomyFile,
@@ -30,8 +32,9 @@ MODELS: dict[str, type[BaseModel]] = {
 def schema_texts() -> dict[str, str]:
     """Return ``{file name: schema JSON text}`` for every model in `MODELS`.
 
-    >>> sorted(schema_texts())
-    ['label_space.schema.json', 'rules.schema.json', 'taxonomy.schema.json']
+    >>> sorted(schema_texts())  # doctest: +NORMALIZE_WHITESPACE
+    ['export.schema.json', 'label_space.schema.json',
+     'rules.schema.json', 'taxonomy.schema.json']
     """
     texts = {}
     for stem, model in MODELS.items():

@@ -1,0 +1,572 @@
+"""COCO instances JSON: polygons, RLE, crowd regions and box-only annotations.
+
+Reading
+-------
+Each entry of ``images`` becomes a `Sample` (key: the image id as text,
+shape: the JSON's ``height`` and ``width``; the image is not opened unless
+``check_images=True``, which reads its header). ``file_name`` is resolved
+under ``images`` (default: the JSON file's folder) and must stay there.
+Each annotation becomes, in file order:
+
+==============================================  ===========================
+``segmentation``                                annotation
+==============================================  ===========================
+list of flat ``[x0, y0, x1, y1, ...]`` lists    `Polygon` (``MultiPolygon``
+                                                for several parts, which may
+                                                overlap: their union counts),
+                                                ``convention="coco"``
+``{"counts": str, "size": [h, w]}``             `RLE`, compressed (``bytes``)
+``{"counts": [int, ...], "size": [h, w]}``      `RLE`, uncompressed (tuple)
+empty list, or missing                          `Box` from ``bbox`` (x, y, w, h)
+==============================================  ===========================
+
+An RLE ``size`` written as the text ``"[h, w]"`` (panopticapi's
+``panoptic_coco_detection_format.json`` does) is read as the list.
+A file without ``annotations`` (image info only) gives samples without
+annotations. ``iscrowd=1`` sets `RLE.crowd`. Crowd regions stored as
+polygons or as a box alone (rare) are converted to a crowd `RLE` with
+pycocotools' own ``frPyObjects``, as pycocotools does when it reads them,
+because `Polygon` and `Box` carry no crowd flag. ``key`` is the annotation id.
+
+Polygon coordinates are kept exactly as written (float64). shapely closes
+each ring; a ring already closed in the file (last point = first) is
+therefore written back without the repeated point.
+
+The label space comes from ``categories`` (name: ``label_space_name``,
+default the file stem if it is a valid name, else ``"coco"``); a given
+``label_space`` must contain every category with the same id and name.
+
+Errors
+------
+Structural problems are `FormatError` in every mode: an unreadable or
+invalid JSON document, ``images`` or ``categories`` missing or of the wrong
+type, a broken category, duplicate image ids. Everything else is per
+annotation (strict: error; lenient: skipped, and counted): a wrong type or a
+missing key, a duplicate annotation id, an ``image_id`` or ``category_id``
+not in the tables, a polygon ring with fewer than 3 points (pycocotools
+would read a 4-number ring as a box), an odd number of coordinates, NaN or
+infinite values, an RLE whose size is not the image's or whose counts do
+not cover it. An unusable image (bad size, file name leading outside the
+root, header disagreeing with the JSON) skips all of its annotations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+from array import array
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from pycocotools import mask as mask_utils
+
+from unitax.annotations import RLE, Annotation, Box, Dataset, Polygon, Sample
+from unitax.formats._coco_json import (
+    NUMBERS,
+    Image,
+    InvalidError,
+    check_ring,
+    copy_ints,
+    default_space_name,
+    load_document,
+    read_categories,
+    read_images,
+    region,
+    table,
+)
+from unitax.formats._common import Errors, Ledger
+from unitax.labels import LabelSpace
+
+__all__ = ["read_coco", "write_coco"]
+
+
+def read_coco(
+    path: str | os.PathLike[str],
+    *,
+    images: str | os.PathLike[str] | None = None,
+    label_space: LabelSpace | None = None,
+    label_space_name: str | None = None,
+    check_images: bool = False,
+    errors: Errors = "strict",
+) -> Dataset:
+    """Read a COCO instances JSON file.
+
+    Parameters
+    ----------
+    path
+        The JSON file.
+    images
+        Folder that ``file_name`` is relative to; default: the JSON's folder.
+    label_space
+        Use this space instead of one built from ``categories``; every
+        category must be in it with the same id and name.
+    label_space_name
+        Name of the space built from ``categories`` (default: the file stem,
+        if it is a valid name, else ``"coco"``).
+    check_images
+        Read each image's header (never its pixels) and require its size to
+        equal ``height`` and ``width``; off by default because it opens one
+        file per image.
+    errors
+        ``"strict"`` raises at the first problem; ``"lenient"`` skips what
+        it cannot use and accounts for it in `Dataset.skipped`.
+
+    Returns
+    -------
+    Dataset
+        One sample per usable image, in the order of ``images``.
+
+    Raises
+    ------
+    FormatError
+        On a structural problem, or (strict) any unusable annotation; the
+        message starts with the file and the image or annotation id.
+
+    See Also
+    --------
+    write_coco
+
+    Notes
+    -----
+    Python's cyclic garbage collector is paused during the call (and
+    restored, also on error): collections triggered while millions of JSON
+    containers are alive cost about half the reading time, and nothing read
+    forms a reference cycle. Polygons are built in one vectorised shapely
+    call, and no object of the parsed document is kept, so its memory is
+    released before the geometries are built.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> document = {
+    ...     "images": [{"id": 1, "file_name": "a.jpg", "height": 4, "width": 6}],
+    ...     "categories": [{"id": 3, "name": "cat"}],
+    ...     "annotations": [
+    ...         {"id": 7, "image_id": 1, "category_id": 3,
+    ...          "segmentation": [[0, 0, 4, 0, 4, 2]]},
+    ...         {"id": 8, "image_id": 1, "category_id": 3,
+    ...          "segmentation": [], "bbox": [1, 1, 2, 2]},
+    ...     ],
+    ... }
+    >>> _ = (folder / "toy.json").write_text(json.dumps(document))
+    >>> dataset = read_coco(folder / "toy.json")
+    >>> dataset.label_space.names, dataset.samples[0].shape
+    (('cat',), (4, 6))
+    >>> [type(a).__name__ for a in dataset.samples[0].annotations]
+    ['Polygon', 'Box']
+    >>> dataset.samples[0].annotations[1].xyxy
+    (1.0, 1.0, 3.0, 3.0)
+    """
+    path = Path(path)
+    ledger = Ledger(errors)
+    root = path.parent if images is None else Path(images)
+    name = label_space_name or default_space_name(path, "coco")
+    with _collector_paused():
+        space, table_, collected = _first_pass(
+            path, root, ledger, name, label_space, check_images
+        )  # the parsed document is released here, before the geometries are built
+        usable = [image for image in table_.values() if isinstance(image, Image)]
+        per_image = collected.finish(len(usable))
+    for image_id, image in table_.items():
+        if isinstance(image, str):
+            count = collected.orphans[image_id]
+            ledger.skip(
+                f"{path}: image {image_id}",
+                f"{image}; its {count} annotation(s) are skipped",
+                count=count,
+            )
+    samples = [
+        Sample(image.key, image.path, image.shape, found, space.name)
+        for image, found in zip(usable, per_image, strict=True)
+    ]
+    return Dataset(
+        space, tuple(samples), skipped=tuple(ledger.skipped), read=ledger.read
+    )
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector, restoring its state on exit.
+
+    Parsing allocates millions of containers, and every collection triggered
+    meanwhile traverses all of them again: about half of the reading time,
+    for nothing, as neither the JSON nor what is built from it has cycles.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _first_pass(
+    path: Path,
+    root: Path,
+    ledger: Ledger,
+    name: str,
+    label_space: LabelSpace | None,
+    check_images: bool,
+) -> tuple[LabelSpace, dict[int, Image | str], _Collected]:
+    document = load_document(path)
+    categories = table(document, "categories", path)
+    space = read_categories(categories, path, name=name, label_space=label_space)
+    images = table(document, "images", path)
+    table_ = read_images(images, path, root, ledger, check_images=check_images)
+    annotations = table(document, "annotations", path, required=False)
+    ledger.found(len(annotations))
+    collected = _Collected(path, ledger, {label.id for label in space.labels})
+    collected.run(annotations, table_)
+    return space, table_, collected
+
+
+class _Collected:
+    """The annotation pass: checks each annotation, batches polygon coordinates.
+
+    Polygons are built afterwards in one vectorised shapely call; other
+    annotations are built on the spot. ``built[i]`` is ``None`` for a polygon
+    until `finish`.
+    """
+
+    def __init__(self, path: Path, ledger: Ledger, label_ids: set[int]) -> None:
+        self.path, self.ledger, self.label_ids = path, ledger, label_ids
+        self.built: list[Annotation | None] = []
+        self.owner = array("q")  # usable-image index of each built annotation
+        self.orphans: Counter[int] = Counter()  # annotations of unusable images
+        self.coords = array("d")  # all polygon coordinates, flat
+        self.ring_points = array("q")  # points per ring
+        self.rings = array("q")  # rings per polygon annotation
+        self.slots = array("q")  # index into built of each polygon annotation
+        self.labels = array("q")
+        self.keys = array("q")  # copied: see `_Collected.run`
+
+    def skip(self, where: str, reason: str) -> None:
+        self.ledger.skip(f"{self.path}: {where}", reason)
+
+    def run(self, annotations: list[Any], images: dict[int, Image | str]) -> None:
+        """Check every annotation; keep the usable ones.
+
+        Nothing kept refers to an object of the parsed JSON: ids and numbers
+        are copied (`copy_ints`, arrays), so that the document's memory can
+        be released before the geometries are built.
+        """
+        index: dict[int, tuple[int, tuple[int, int]]] = {}
+        for known, image in images.items():
+            if isinstance(image, Image):
+                index[known] = (len(index), image.shape)
+        seen: set[int] = set()
+        label_ids, skip = self.label_ids, self.skip
+        coords, ring_points = self.coords, self.ring_points
+        extend, add_ring = coords.extend, ring_points.append
+        add_rings, add_slot = self.rings.append, self.slots.append
+        add_label, add_key = self.labels.append, self.keys.append
+        built, add_owner = self.built, self.owner.append
+        for position, item in enumerate(annotations):
+            if type(item) is not dict:
+                skip(f"annotations[{position}]", _expected("an object", item))
+                continue
+            key = item.get("id")
+            if type(key) is not int:
+                skip(f"annotations[{position}]", f"id must be an int, got {key!r}")
+                continue
+            if key in seen:
+                skip(f"annotation {key}", "annotation ids must be unique")
+                continue
+            seen.add(key)
+            image_id = item.get("image_id")
+            found = index.get(image_id) if type(image_id) is int else None
+            if found is None:
+                if type(image_id) is int and isinstance(images.get(image_id), str):
+                    self.orphans[image_id] += 1
+                else:
+                    skip(
+                        f"annotation {key}",
+                        f"image_id must be an id of the images table, got {image_id!r}",
+                    )
+                continue
+            label = item.get("category_id")
+            if type(label) is not int or label not in label_ids:
+                skip(
+                    f"annotation {key}",
+                    f"category_id must be the id of a category, got {label!r}",
+                )
+                continue
+            crowd = item.get("iscrowd", 0)
+            if crowd not in (0, 1):
+                skip(f"annotation {key}", f"iscrowd must be 0 or 1, got {crowd!r}")
+                continue
+            segmentation = item.get("segmentation")
+            if type(segmentation) is list and segmentation and not crowd:
+                n_coords, n_rings = len(coords), len(ring_points)
+                try:
+                    for ring in segmentation:
+                        if type(ring) is not list or len(ring) < 6 or len(ring) & 1:
+                            check_ring(ring)
+                        extend(ring)
+                        add_ring(len(ring) >> 1)
+                except (InvalidError, TypeError, OverflowError) as err:
+                    del coords[n_coords:], ring_points[n_rings:]
+                    reason = str(err) if isinstance(err, InvalidError) else NUMBERS
+                    skip(f"annotation {key}", reason)
+                    continue
+                add_rings(len(segmentation))
+                add_slot(len(built))
+                add_label(label)
+                add_key(key)
+                built.append(None)
+            else:
+                try:
+                    annotation = region(
+                        item, segmentation, label, copy_ints(key)[0], found[1]
+                    )
+                except InvalidError as err:
+                    skip(f"annotation {key}", str(err))
+                    continue
+                built.append(annotation)
+            add_owner(found[0])
+
+    def finish(self, n_images: int) -> list[tuple[Annotation, ...]]:
+        """Build the polygons; return each usable image's annotations."""
+        owner = np.frombuffer(self.owner, dtype=np.int64).copy()
+        geometries, keep = self._polygons()
+        slots = np.frombuffer(self.slots, dtype=np.int64)
+        owner[slots[~keep]] = -1
+        built, labels, keys, slot_list = self.built, self.labels, self.keys, self.slots
+        for i, geometry in zip(np.flatnonzero(keep).tolist(), geometries, strict=True):
+            built[slot_list[i]] = Polygon(geometry, labels[i], "coco", keys[i])
+        order = np.argsort(owner, kind="stable")[np.count_nonzero(owner < 0) :]
+        ends = np.cumsum(np.bincount(owner[order], minlength=n_images)).tolist()
+        ordered: list[Any] = [built[i] for i in order.tolist()]
+        starts = [0, *ends[:-1]]
+        return [tuple(ordered[a:b]) for a, b in zip(starts, ends, strict=True)]
+
+    def _polygons(self) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+        """All polygon geometries at once, and which annotations were usable."""
+        coords = np.frombuffer(self.coords, dtype=np.float64).reshape(-1, 2)
+        ring_points = np.frombuffer(self.ring_points, dtype=np.int64)
+        rings = np.frombuffer(self.rings, dtype=np.int64)
+        keep = np.ones(len(rings), dtype=bool)
+        if not len(rings):
+            return np.empty(0, dtype=object), keep
+        ring_owner = np.repeat(np.arange(len(rings)), rings)
+        ring_start = np.concatenate(([0], np.cumsum(ring_points)[:-1]))
+        finite = np.logical_and.reduceat(np.isfinite(coords).all(axis=1), ring_start)
+        closed = (coords[ring_start] == coords[ring_start + ring_points - 1]).all(1)
+        short = closed & (ring_points < 4)
+        for ring in np.flatnonzero(~finite | short).tolist():
+            polygon = int(ring_owner[ring])
+            if keep[polygon]:
+                keep[polygon] = False
+                reason = NUMBERS if not finite[ring] else _SHORT
+                self.skip(f"annotation {self.keys[polygon]}", reason)
+        ring_keep = keep[ring_owner]
+        counts = rings[keep]
+        geometries = np.empty(len(counts), dtype=object)
+        multi = counts > 1
+        for chosen, kind in ((~multi, "polygon"), (multi, "multipolygon")):
+            if chosen.any():
+                ring_chosen = ring_keep.copy()
+                ring_chosen[ring_keep] = np.repeat(chosen, counts)
+                geometries[chosen] = _ragged(
+                    coords,
+                    ring_start[ring_chosen],
+                    ring_points[ring_chosen],
+                    counts[chosen],
+                    kind,
+                )
+        return geometries, keep
+
+
+def _ragged(
+    coords: NDArray[np.float64],
+    starts: NDArray[np.int64],
+    ring_points: NDArray[np.int64],
+    counts: NDArray[np.int64],
+    kind: str,
+) -> NDArray[np.object_]:
+    """(Multi)polygons from the rings at ``starts``, closed as shapely closes them.
+
+    One gather builds the closed coordinates: each ring's points, plus its
+    first point again where the last one differs.
+    """
+    ends = starts + ring_points
+    open_ = (coords[starts] != coords[ends - 1]).any(axis=1)
+    sizes = ring_points + open_
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    take = np.arange(offsets[-1], dtype=np.int64)
+    take += np.repeat(starts - offsets[:-1], sizes)
+    take[offsets[1:][open_] - 1] = starts[open_]
+    closed = coords[take]
+    del take
+    if kind == "polygon":
+        parts: tuple[NDArray[np.int64], ...] = (offsets, np.arange(len(counts) + 1))
+        geometry_type = shapely.GeometryType.POLYGON
+    else:
+        group_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=group_offsets[1:])
+        parts = (offsets, np.arange(len(sizes) + 1), group_offsets)
+        geometry_type = shapely.GeometryType.MULTIPOLYGON
+    return shapely.from_ragged_array(geometry_type, closed, parts)
+
+
+_SHORT = "polygon rings must have at least 3 distinct points"
+
+
+def _expected(what: str, value: object) -> str:
+    return f"expected {what}, got {type(value).__name__}"
+
+
+def write_coco(
+    dataset: Dataset,
+    path: str | os.PathLike[str],
+    *,
+    images: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Write a dataset as COCO instances JSON that `read_coco` reads back.
+
+    Parameters
+    ----------
+    dataset
+        Its samples may hold `Polygon` (without holes), `RLE` and `Box`
+        annotations, with label ids of its label space.
+    path
+        The JSON file to write.
+    images
+        Folder that ``file_name`` is written relative to; every sample's
+        image must be under it. Default: the JSON's folder.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For an annotation COCO cannot store (`Mask`, `Tag`, a polygon with
+        holes), a label id that is not a label, or an image outside
+        ``images``.
+
+    Notes
+    -----
+    Image ids are the sample keys where all are decimal and unique, else
+    1, 2, ...; annotation ids likewise from the annotation keys. ``area`` is
+    the polygon area (shapely) or the RLE pixel count (pycocotools); ``bbox``
+    the bounds.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> space = ux.LabelSpace.from_names("toy", ["cat"])
+    >>> sample = ux.annotations.Sample(
+    ...     "1", folder / "a.jpg", (4, 6),
+    ...     [ux.annotations.Box((1, 1, 3, 3), 0, key=5)], "toy")
+    >>> dataset = ux.annotations.Dataset(space, [sample])
+    >>> path = write_coco(dataset, folder / "toy.json")
+    >>> read_coco(path).samples == dataset.samples
+    True
+    """
+    path = Path(path)
+    root = (path.parent if images is None else Path(images)).absolute()
+    label_ids = set(dataset.label_space.ids)
+    image_ids = _ids([sample.key for sample in dataset.samples])
+    keys = [a.key for s in dataset.samples for a in s.annotations]
+    annotation_ids = iter(_ids(keys))
+    records, entries = [], []
+    for sample, image_id in zip(dataset.samples, image_ids, strict=True):
+        try:
+            name = sample.image.absolute().relative_to(root).as_posix()
+        except ValueError:
+            raise ValueError(
+                f"sample {sample.key!r}: image {sample.image} must be under the "
+                f"images folder {root}"
+            ) from None
+        height, width = sample.shape
+        entries.append(
+            {"id": image_id, "file_name": name, "height": height, "width": width}
+        )
+        for annotation in sample.annotations:
+            record = _annotation(annotation, sample, label_ids)
+            record.update(id=next(annotation_ids), image_id=image_id)
+            records.append(record)
+    categories = []
+    for label in dataset.label_space.labels:
+        category: dict[str, Any] = {"id": label.id, "name": label.name}
+        category["supercategory"] = label.category or ""
+        if label.color is not None:
+            category["color"] = list(label.color)
+        categories.append(category)
+    document = {"images": entries, "annotations": records, "categories": categories}
+    with path.open("w", encoding="utf-8") as file:
+        json.dump(document, file, ensure_ascii=False, separators=(",", ":"))
+        file.write("\n")
+    return path
+
+
+def _ids(keys: list[Any]) -> list[int]:
+    """The keys as ints if all are ints (or decimal text) and unique, else 1..n."""
+    values = [
+        int(k) if isinstance(k, str) and k.isascii() and k.isdecimal() else k
+        for k in keys
+    ]
+    if all(type(v) is int for v in values) and len(set(values)) == len(values):
+        return values
+    return list(range(1, len(keys) + 1))
+
+
+def _annotation(
+    annotation: Annotation, sample: Sample, label_ids: set[int]
+) -> dict[str, Any]:
+    where = f"sample {sample.key!r}, annotation {annotation.key!r}"
+    if not isinstance(annotation, Polygon | RLE | Box):
+        raise ValueError(
+            f"{where}: COCO stores Polygon, RLE and Box annotations, "
+            f"got {type(annotation).__name__}"
+        )
+    if annotation.label not in label_ids:
+        raise ValueError(f"{where}: label must be a label id, got {annotation.label}")
+    record: dict[str, Any] = {"category_id": int(annotation.label), "iscrowd": 0}
+    if isinstance(annotation, Box):
+        x0, y0, x1, y1 = annotation.xyxy
+        record.update(segmentation=[], bbox=[x0, y0, x1 - x0, y1 - y0])
+        record["area"] = annotation.area
+        return record
+    if isinstance(annotation, Polygon):
+        parts = shapely.get_parts(annotation.geometry)
+        if shapely.get_num_interior_rings(parts).any():
+            raise ValueError(f"{where}: COCO polygons cannot have holes")
+        rings = [
+            shapely.get_coordinates(shapely.get_exterior_ring(p))[:-1].ravel().tolist()
+            for p in parts
+        ]
+        x0, y0, x1, y1 = annotation.geometry.bounds
+        record.update(segmentation=rings, area=annotation.geometry.area)
+        record["bbox"] = [x0, y0, x1 - x0, y1 - y0]
+        return record
+    height, width = annotation.shape
+    if isinstance(annotation.counts, bytes):
+        counts: Any = annotation.counts.decode("ascii")
+        rle = {"size": [height, width], "counts": annotation.counts}
+    else:
+        counts = list(annotation.counts)
+        rle = mask_utils.frPyObjects(
+            {"size": [height, width], "counts": counts}, height, width
+        )
+    record.update(
+        segmentation={"size": [height, width], "counts": counts},
+        iscrowd=int(annotation.crowd),
+        area=float(mask_utils.area(rle)),
+        bbox=mask_utils.toBbox(rle).tolist(),
+    )
+    return record
