@@ -306,7 +306,7 @@ def test_export_of_the_config_never_lies(demo, config, iv2018, tmp_path):
 
 
 def test_config_is_a_valid_export_configuration(demo, config):
-    assert config.rules == ("iv2018",)
+    assert config.rules == ("iv2018", "openimages_rules.yaml")
     assert config.label_spaces == ("openimages",)
     assert [d.name for d in config.datasets] == list(DATASETS)
     assert {d.format for d in config.datasets} == set(READERS)
@@ -377,3 +377,16 @@ def test_refuses_a_folder_with_files(tmp_path):
     with pytest.raises(FileExistsError, match="new or empty folder"):
         make_demo(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_open_images_tags_join_the_street_taxonomy(tmp_path):
+    from unitax.config import read_config, unify_config
+
+    demo = make_demo(tmp_path / "demo", samples=2)
+    config = read_config(demo.config)
+    _, taxonomy, maps = unify_config(config, base=demo.config.parent)
+    car = maps["openimages"].node(
+        ux.builtin_label_space("openimages").by_name("Car").id
+    )
+    vistas = ux.builtin_label_space("vistas-v1.2").by_name("object--vehicle--car")
+    assert maps["vistas-v1.2"].node(vistas.id) == car

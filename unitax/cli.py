@@ -255,7 +255,7 @@ def inspect(
         kinds = sorted({k for row in group["kinds"] for k in row})
         splits.add_row(str(name), str(split) or "-", str(len(group)), ", ".join(kinds))
     console.print(splits)
-    names = list(exported.sets["nodes"].map(lambda nodes: " | ".join(nodes)))
+    names = [_set_name(list(nodes)) for nodes in exported.sets["nodes"]]
     counts: dict[str, Counter[int]] = {}
 
     def count(update: Any) -> None:
@@ -276,6 +276,12 @@ def inspect(
             label = names[value] if value < len(names) else "ignore"
             table.add_row(label, str(pixels), f"{pixels / total:.1%}")
         console.print(table)
+
+
+def _set_name(nodes: list[str]) -> str:
+    if len(nodes) <= 3:
+        return " | ".join(nodes)
+    return f"one of {len(nodes)}: " + " | ".join(nodes[:3]) + " | ..."
 
 
 @app.command()

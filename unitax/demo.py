@@ -80,6 +80,7 @@ from PIL import Image
 from unitax.annotations import Box, Dataset, Sample
 from unitax.builtin import builtin_label_space, collection
 from unitax.formats.gtsdb import write_gtsdb
+from unitax.rules import IsA, Same, write_rules
 from unitax.taxonomy import Taxonomy
 from unitax.unify import unify
 
@@ -166,6 +167,37 @@ _TAGS = {  # Open Images class -> IV2018 nodes whose leaves make it present
     "Stop sign": ("gtsdb/stop",),
     "Building": ("building",),
 }
+_V = "vistas-v1.2/"
+_OPEN_IMAGES_RULES = (
+    Same(labels=("openimages/Car", _V + "object--vehicle--car"), reason="car"),
+    Same(labels=("openimages/Bus", _V + "object--vehicle--bus"), reason="bus"),
+    Same(labels=("openimages/Truck", _V + "object--vehicle--truck"), reason="truck"),
+    Same(
+        labels=("openimages/Bicycle", _V + "object--vehicle--bicycle"), reason="bicycle"
+    ),
+    Same(
+        labels=("openimages/Motorcycle", _V + "object--vehicle--motorcycle"),
+        reason="motorcycle",
+    ),
+    Same(
+        labels=("openimages/Traffic light", _V + "object--traffic-light"),
+        reason="traffic light",
+    ),
+    Same(labels=("openimages/Traffic sign", "traffic sign"), reason="traffic sign"),
+    Same(labels=("openimages/Stop sign", "gtsdb/stop"), reason="a stop sign"),
+    Same(
+        labels=("openimages/Building", _V + "construction--structure--building"),
+        reason="building",
+    ),
+    IsA(child=_V + "human--person", parent="openimages/Person", reason="a person"),
+    IsA(
+        child="rider",
+        parent="openimages/Person",
+        reason="Open Images boxes riders as persons",
+    ),
+)
+"""Rules relating the demo's Open Images classes to the IV2018 taxonomy."""
+
 _SPLITS = {
     "cityscapes": ("train", "val"),
     "vistas": ("training", "validation"),
@@ -961,9 +993,14 @@ def _write_config(demo: Demo) -> None:
             "policy": dict(dense),
         },
     ]
+    write_rules(
+        _OPEN_IMAGES_RULES,
+        demo.root / "openimages_rules.yaml",
+        description="How the demo's Open Images tags relate to the IV2018 nodes.",
+    )
     config = {
         "schema_version": 1,
-        "rules": ["iv2018"],
+        "rules": ["iv2018", "openimages_rules.yaml"],
         "label_spaces": ["openimages"],
         "datasets": datasets,
     }
