@@ -384,7 +384,7 @@ def test_open_images_tags_join_the_street_taxonomy(tmp_path):
 
     demo = make_demo(tmp_path / "demo", samples=2)
     config = read_config(demo.config)
-    _, taxonomy, maps = unify_config(config, base=demo.config.parent)
+    _, _, maps = unify_config(config, base=demo.config.parent)
     car = maps["openimages"].node(
         ux.builtin_label_space("openimages").by_name("Car").id
     )

@@ -104,7 +104,7 @@ def unify(
         "leaves below",
     ):
         table.add_column(column, justify="left" if column == "space" else "right")
-    cover = ux.coverage(taxonomy, maps)
+    cover = ux.conflicts.coverage(taxonomy, maps)
     for name, label_map in maps.items():
         mapped = sum(node is not None for node in label_map.nodes.values())
         counts = cover[name].value_counts()
