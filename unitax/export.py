@@ -36,16 +36,11 @@ Guarantees
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
-import itertools
 import json
 import os
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -53,13 +48,21 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from numpy.typing import NDArray
-from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field
 
-from unitax.annotations import Dataset, Mask, Sample
+from unitax._export_work import (
+    KEY,
+    Job,
+    State,
+    input_hash,
+    record_path,
+    run,
+    safe_key,
+    write,
+)
+from unitax.annotations import Dataset
 from unitax.errors import ExportError
-from unitax.rasterize import Boxes, Order, Outside, Overlap, Target, rasterize
+from unitax.exported import Export, read_export, read_target
+from unitax.rasterize import Policy
 from unitax.taxonomy import LabelMap, Taxonomy
 
 __all__ = ["Export", "Policy", "export", "read_export", "read_target"]
@@ -67,37 +70,7 @@ __all__ = ["Export", "Policy", "export", "read_export", "read_target"]
 Engine = Literal["sequential", "process", "dask"]
 Progress = Callable[[int, int], None]
 
-_PNG = {"compress_level": 1, "compress_type": 3}  # zlib level 1, Z_RLE strategy
-_KEY = re.compile(r"^[A-Za-z0-9._\-/]+$")
-
-
-class Policy(BaseModel):
-    """How one dataset's annotations become targets (see `unitax.rasterize`)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    overlap: Overlap = "specific"
-    order: Order = "file"
-    boxes: Boxes = "fill"
-    box_core: float = Field(default=0.5, gt=0.0, le=1.0)
-    outside: Outside = "ignore"
-    errors: Literal["strict", "lenient"] = "strict"
-
-
-@dataclass(frozen=True, slots=True)
-class Export:
-    """What `read_export` returns: an export's tables, loaded.
-
-    ``manifest`` has one row per sample; ``sets`` one row per set (nodes
-    first, in taxonomy order); ``membership[i]`` marks the leaves of set
-    ``i``.
-    """
-
-    root: Path
-    taxonomy: Taxonomy
-    manifest: pd.DataFrame
-    sets: pd.DataFrame
-    membership: NDArray[np.bool_]
-    report: dict[str, Any]
+PNG = {"compress_level": 1, "compress_type": 3}  # zlib level 1, Z_RLE strategy
 
 
 def export(
@@ -180,13 +153,13 @@ def export(
             f"policies name unknown datasets {unknown}; have {sorted(datasets)}"
         )
     jobs = _jobs(datasets, label_maps)
-    state = _State(dest, taxonomy, dict(label_maps), policies, flat)
+    state = State(dest, taxonomy, dict(label_maps), policies, flat)
     _claim(dest, state.fingerprint(datasets))
     done, todo = _resume(state, jobs)
     total = len(jobs)
     if progress is not None:
         progress(len(done), total)
-    for rows in _run(state, todo, engine=engine, workers=workers, scheduler=scheduler):
+    for rows in run(state, todo, engine=engine, workers=workers, scheduler=scheduler):
         for row in rows:
             done[row["dataset"], row["key"]] = row
         if progress is not None:
@@ -198,19 +171,12 @@ def export(
 # -- planning ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Job:
-    dataset: str
-    sample: Sample
-    target: str  # path relative to dest
-
-
 def _jobs(
     datasets: Mapping[str, Dataset], label_maps: Mapping[str, LabelMap]
-) -> list[_Job]:
+) -> list[Job]:
     jobs = []
     for name in sorted(datasets):
-        if not _KEY.match(name) or "/" in name:
+        if not KEY.match(name) or "/" in name:
             raise ValueError(f"dataset names must be plain folder names, got {name!r}")
         seen: set[str] = set()
         for sample in datasets[name].samples:
@@ -222,57 +188,8 @@ def _jobs(
             if sample.key in seen:
                 raise ValueError(f"dataset {name!r}: sample key {sample.key!r} repeats")
             seen.add(sample.key)
-            jobs.append(
-                _Job(name, sample, f"targets/{name}/{_safe_key(sample.key)}.png")
-            )
+            jobs.append(Job(name, sample, f"targets/{name}/{safe_key(sample.key)}.png"))
     return jobs
-
-
-def _safe_key(key: str) -> str:
-    parts = key.split("/")
-    if not _KEY.match(key) or any(part in ("", ".", "..") for part in parts):
-        digest = hashlib.sha1(key.encode()).hexdigest()[:16]
-        cleaned = re.sub(r"[^A-Za-z0-9._\-]+", "_", key).strip("._")[:80]
-        return f"{cleaned or 'sample'}-{digest}"
-    return key
-
-
-class _State:
-    """What every worker needs: sent once per worker, not per sample."""
-
-    def __init__(
-        self,
-        dest: Path,
-        taxonomy: Taxonomy,
-        label_maps: dict[str, LabelMap],
-        policies: dict[str, Policy],
-        flat: bool,
-    ) -> None:
-        self.dest = dest
-        self.taxonomy = taxonomy
-        self.label_maps = label_maps
-        self.policies = policies
-        self.flat = flat
-
-    def fingerprint(self, datasets: Mapping[str, Dataset]) -> str:
-        """Hash of everything that decides the output, except sample contents."""
-        text = json.dumps(
-            {
-                "taxonomy": self.taxonomy.to_json(),
-                "maps": {
-                    name: sorted((str(k), v) for k, v in m.nodes.items())
-                    for name, m in sorted(self.label_maps.items())
-                },
-                "policies": {
-                    k: p.model_dump() for k, p in sorted(self.policies.items())
-                },
-                "datasets": sorted(datasets),
-                "flat": self.flat,
-                "png": _PNG,
-            },
-            sort_keys=True,
-        )
-        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _claim(dest: Path, fingerprint: str) -> None:
@@ -291,55 +208,26 @@ def _claim(dest: Path, fingerprint: str) -> None:
                 "or policies); choose another folder or remove it"
             )
         return
-    _write(marker, json.dumps({"fingerprint": fingerprint}, indent=1).encode())
-
-
-def _record_path(state: _State, job: _Job) -> Path:
-    digest = hashlib.sha1(f"{job.dataset}\0{job.sample.key}".encode()).hexdigest()
-    return state.dest / ".unitax" / "records" / digest[:2] / f"{digest}.json"
-
-
-def _input_hash(sample: Sample) -> str:
-    """Hash of a sample's inputs: annotations, and size and time of mask files."""
-    digest = hashlib.sha256(
-        repr((sample.key, sample.shape, str(sample.image))).encode()
-    )
-    for annotation in sample.annotations:
-        if isinstance(annotation, Mask) and isinstance(annotation.source, Path):
-            try:
-                stat = annotation.source.stat()
-                digest.update(
-                    f"{annotation.source}:{stat.st_size}:{stat.st_mtime_ns}".encode()
-                )
-            except OSError:
-                digest.update(str(annotation.source).encode())
-            segments = sorted((annotation.segments or {}).items())
-            spec = (annotation.encoding, annotation.divisor, segments)
-            digest.update(repr(spec).encode())
-        elif isinstance(annotation, Mask):
-            digest.update(np.ascontiguousarray(annotation.source).tobytes())
-        else:
-            digest.update(repr(annotation).encode())
-    return digest.hexdigest()
+    write(marker, json.dumps({"fingerprint": fingerprint}, indent=1).encode())
 
 
 def _resume(
-    state: _State, jobs: Sequence[_Job]
-) -> tuple[dict[tuple[str, str], Any], list[_Job]]:
+    state: State, jobs: Sequence[Job]
+) -> tuple[dict[tuple[str, str], Any], list[Job]]:
     """Split jobs into finished (a valid record, same inputs, PNG intact) and not."""
     done: dict[tuple[str, str], Any] = {}
     todo = []
     for tmp in (state.dest).rglob("*.tmp-unitax"):
         tmp.unlink(missing_ok=True)  # left by an interrupted run
     for job in jobs:
-        record = _record_path(state, job)
+        record = record_path(state, job)
         try:
             row = json.loads(record.read_text())
             png = (state.dest / row["target"]).read_bytes()
         except (OSError, ValueError, KeyError):
             todo.append(job)
             continue
-        valid = row.get("input") == _input_hash(job.sample) and hashlib.sha256(
+        valid = row.get("input") == input_hash(job.sample) and hashlib.sha256(
             png
         ).hexdigest() == row.get("sha256")
         if valid:
@@ -349,195 +237,11 @@ def _resume(
     return done, todo
 
 
-# -- running ---------------------------------------------------------------------
-
-
-def _chunks(jobs: Sequence[_Job], size: int) -> Iterator[list[_Job]]:
-    for start in range(0, len(jobs), size):
-        yield list(jobs[start : start + size])
-
-
-def _run(
-    state: _State,
-    jobs: list[_Job],
-    *,
-    engine: str,
-    workers: int | None,
-    scheduler: str | None,
-) -> Iterator[list[dict[str, Any]]]:
-    if not jobs:
-        return
-    workers = workers or os.cpu_count() or 1
-    if engine == "sequential" or (engine == "process" and workers == 1):
-        for job in jobs:
-            yield [_export_one(state, job)]
-        return
-    size = max(1, min(8, len(jobs) // (workers * 4)))
-    chunks = list(_chunks(jobs, size))
-    if engine == "process":
-        yield from _run_pool(state, chunks, workers)
-    else:
-        yield from _run_dask(state, chunks, workers, scheduler)
-
-
-_WORKER_STATE: list[_State] = []
-
-
-def _init_worker(state: _State) -> None:
-    _WORKER_STATE[:] = [state]
-
-
-def _work(chunk: list[_Job]) -> list[dict[str, Any]]:
-    return [_export_one(_WORKER_STATE[0], job) for job in chunk]
-
-
-def _run_pool(
-    state: _State, chunks: list[list[_Job]], workers: int
-) -> Iterator[list[dict[str, Any]]]:
-    with ProcessPoolExecutor(
-        workers, initializer=_init_worker, initargs=(state,)
-    ) as pool:
-        pending: set[Future[list[dict[str, Any]]]] = set()
-        queue = iter(chunks)
-        # Bounded in flight: the pool never holds the whole dataset.
-        for chunk in queue:
-            pending.add(pool.submit(_work, chunk))
-            if len(pending) >= 4 * workers:
-                break
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield future.result()
-                for chunk in itertools.islice(queue, 1):
-                    pending.add(pool.submit(_work, chunk))
-
-
-def _work_with(state: _State, chunk: list[_Job]) -> list[dict[str, Any]]:
-    return [_export_one(state, job) for job in chunk]
-
-
-def _run_dask(
-    state: _State, chunks: list[list[_Job]], workers: int, scheduler: str | None
-) -> Iterator[list[dict[str, Any]]]:
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError as err:  # pragma: no cover - dask is a declared dependency
-        raise ImportError(
-            "engine='dask' needs 'pip install \"dask[distributed]\"'"
-        ) from err
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True,
-            dashboard_address=None,
-        )  # fmt: skip
-    client = Client(scheduler or cluster)
-    try:
-        shared = client.scatter(state, broadcast=True)
-        futures = [
-            client.submit(_work_with, shared, chunk, pure=False) for chunk in chunks
-        ]
-        for future in as_completed(futures):
-            yield future.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def _export_one(state: _State, job: _Job) -> dict[str, Any]:
-    """Rasterise one sample, write its PNG(s) and record; return its row."""
-    sample = job.sample
-    policy = state.policies.get(job.dataset, Policy())
-    target = rasterize(
-        sample.annotations,
-        state.label_maps[sample.source],
-        shape=sample.shape,
-        overlap=policy.overlap,
-        order=policy.order,
-        boxes=policy.boxes,
-        box_core=policy.box_core,
-        outside=policy.outside,
-        errors=policy.errors,
-    )
-    png = _encode(target.array)
-    _write(state.dest / job.target, png)
-    flat_path = None
-    if state.flat:
-        flat_path = f"flat/{job.dataset}/{_safe_key(sample.key)}.png"
-        _write(state.dest / flat_path, _encode(_flatten(target, state.taxonomy)))
-    kinds = sorted({type(a).__name__.lower() for a in sample.annotations})
-    row = {
-        "dataset": job.dataset,
-        "key": sample.key,
-        "split": sample.split,
-        "source": sample.source,
-        "image": str(sample.image),
-        "target": job.target,
-        "flat": flat_path,
-        "height": sample.shape[0],
-        "width": sample.shape[1],
-        "kinds": kinds,
-        "annotations": len(sample.annotations),
-        "skipped": [[s.where, s.reason] for s in target.skipped],
-        "positive": list(target.positive),
-        "negative": list(target.negative),
-        "extra": [
-            [list(e.nodes), None if e.weights is None else list(e.weights)]
-            for e in target.extra
-        ],
-        "sha256": hashlib.sha256(png).hexdigest(),
-        "input": _input_hash(sample),
-    }
-    _write(_record_path(state, job), json.dumps(row, sort_keys=True).encode())
-    return row
-
-
-def _flatten(target: Target, taxonomy: Taxonomy) -> NDArray[np.uint8]:
-    """Leaf ids where a pixel's value is a leaf; 255 everywhere else."""
-    if len(taxonomy.leaves) >= 255:
-        raise ExportError(
-            f"the flat layout holds at most 254 leaves, the taxonomy has "
-            f"{len(taxonomy.leaves)}"
-        )
-    table = np.full(int(np.iinfo(target.array.dtype).max) + 1, 255, dtype=np.uint8)
-    for position, leaf in enumerate(taxonomy.leaves):
-        table[taxonomy.index(leaf)] = position
-    flat: NDArray[np.uint8] = table[target.array]
-    return flat
-
-
-def _encode(array: NDArray[Any]) -> bytes:
-    if array.dtype not in (np.uint8, np.uint16):
-        raise ExportError(
-            f"targets must be uint8 or uint16 to be PNGs, got {array.dtype}"
-        )
-    image = Image.fromarray(np.ascontiguousarray(array))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", **_PNG)
-    return buffer.getvalue()
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary name, then a rename."""
-    tmp = path.with_name(path.name + ".tmp-unitax")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise ExportError(
-            f"{path}: cannot write ({err.strerror}); the export can be resumed"
-        ) from err
-
-
 # -- finishing ---------------------------------------------------------------------
 
 
 def _finish(
-    state: _State, datasets: Mapping[str, Dataset], rows: list[dict[str, Any]]
+    state: State, datasets: Mapping[str, Dataset], rows: list[dict[str, Any]]
 ) -> Path:
     taxonomy = state.taxonomy
     nodes = len(taxonomy)
@@ -578,18 +282,18 @@ def _finish(
         fields = {key: row[key] for key in _MANIFEST if key in row}
         manifest.append({**fields, "extra_sets": sets, "skipped": len(row["skipped"])})
     dest = state.dest
-    _write(dest / "taxonomy.json", taxonomy.to_json().encode())
-    _write(dest / "sets.parquet", _parquet(pd.DataFrame(set_rows)))
+    write(dest / "taxonomy.json", taxonomy.to_json().encode())
+    write(dest / "sets.parquet", _parquet(pd.DataFrame(set_rows)))
     buffer = io.BytesIO()
     np.save(buffer, membership)
-    _write(dest / "membership.npy", buffer.getvalue())
+    write(dest / "membership.npy", buffer.getvalue())
     if state.flat:
-        _write(
+        write(
             dest / "flat" / "classes.txt", ("\n".join(taxonomy.leaves) + "\n").encode()
         )
-    _write(dest / "report.json", json.dumps(_report(datasets, rows), indent=1).encode())
+    write(dest / "report.json", json.dumps(_report(datasets, rows), indent=1).encode())
     path = dest / "manifest.parquet"
-    _write(path, _parquet(pd.DataFrame(manifest, columns=[*_MANIFEST, "extra_sets"])))
+    write(path, _parquet(pd.DataFrame(manifest, columns=[*_MANIFEST, "extra_sets"])))
     return path
 
 
@@ -642,58 +346,3 @@ def _report(
                 "accounted for"
             )
     return report
-
-
-# -- reading ---------------------------------------------------------------------
-
-
-def read_export(path: str | os.PathLike[str]) -> Export:
-    """Load an export's taxonomy, manifest, set table and report.
-
-    Raises
-    ------
-    ExportError
-        If ``path`` holds no finished export (no manifest).
-    """
-    root = Path(path)
-    if not (root / "manifest.parquet").is_file():
-        raise ExportError(
-            f"{root}: expected a finished unitax export (manifest.parquet)"
-        )
-    taxonomy = Taxonomy.from_json((root / "taxonomy.json").read_text(encoding="utf-8"))
-    return Export(
-        root=root,
-        taxonomy=taxonomy,
-        manifest=pq.read_table(root / "manifest.parquet").to_pandas(),
-        sets=pq.read_table(root / "sets.parquet").to_pandas(),
-        membership=np.load(root / "membership.npy"),
-        report=json.loads((root / "report.json").read_text(encoding="utf-8")),
-    )
-
-
-def read_target(exported: Export, row: int) -> NDArray[np.unsignedinteger[Any]]:
-    """Read the target of manifest row ``row`` as set-table indices.
-
-    Values index ``exported.sets`` and ``exported.membership``; ignore stays
-    the dtype's maximum.
-    """
-    record = exported.manifest.iloc[row]
-    with Image.open(exported.root / record["target"]) as image:
-        array = np.asarray(image)
-    array = array.astype(np.uint16) if array.dtype != np.uint8 else array
-    extra = list(record["extra_sets"])
-    if not extra:
-        return array
-    nodes = len(exported.taxonomy)
-    ignore = int(np.iinfo(array.dtype).max)
-    needed = nodes + len(extra)
-    dtype = (
-        np.uint8
-        if max(needed, max(extra) + 1) < 255 and array.dtype == np.uint8
-        else np.uint16
-    )
-    table = np.arange(ignore + 1, dtype=np.int64)
-    table[nodes : nodes + len(extra)] = extra
-    table[ignore] = np.iinfo(dtype).max
-    result: NDArray[np.unsignedinteger[Any]] = table[array].astype(dtype)
-    return result

@@ -53,6 +53,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field
 
 from unitax._canvas import Canvas, Values
 from unitax._png import MAX_PIXELS
@@ -60,13 +61,25 @@ from unitax.annotations import RLE, Annotation, Box, Mask, Polygon, Tag
 from unitax.targets import Extra, Target
 from unitax.taxonomy import LabelMap, Taxonomy
 
-__all__ = ["Extra", "Target", "rasterize", "remap", "stack"]
+__all__ = ["Extra", "Policy", "Target", "rasterize", "remap", "stack"]
 
 Overlap = Literal["specific", "union", "ignore", "last"]
 Boxes = Literal["fill", "core", "distribution"]
 Outside = Literal["ignore", "complement"]
 Order = Literal["file", "area"]
 Errors = Literal["strict", "lenient"]
+
+
+class Policy(BaseModel):
+    """How one dataset's annotations become targets (see `unitax.rasterize`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    overlap: Overlap = "specific"
+    order: Order = "file"
+    boxes: Boxes = "fill"
+    box_core: float = Field(default=0.5, gt=0.0, le=1.0)
+    outside: Outside = "ignore"
+    errors: Literal["strict", "lenient"] = "strict"
 
 
 def remap(
