@@ -18,6 +18,7 @@ from pycocotools import mask as coco_mask
 from unitax._raster import (
     MAX_COORD,
     Runs,
+    _pil_round,
     coco_polygon_runs,
     coco_polygons_runs,
     paint,
@@ -147,9 +148,9 @@ def test_pil_polygon_is_bit_exact(scene):
 
 
 @given(st.lists(scenes(max_size=200), min_size=1, max_size=12), st.integers(1, 200))
-def test_batched_polygons_equal_single_ones(scenes_, height):
-    polygons = [coords for coords, _, _ in scenes_]
-    width = scenes_[0][2]
+def test_batched_polygons_equal_single_ones(drawn, height):
+    polygons = [coords for coords, _, _ in drawn]
+    width = drawn[0][2]
     for batched, single in [
         (coco_polygons_runs, coco_reference),
         (pil_polygons_runs, pil_reference),
@@ -187,13 +188,32 @@ def test_polygon_examples_are_bit_exact(coords, shape):
 
 
 def test_zero_area_polygons_follow_the_references():
-    # collinear in float coordinates: pycocotools snaps vertices to 1/5 px and
-    # leaves a sliver for some; Pillow draws the degenerate outline
-    coords, height, width = [0.3, 0.3, 5.2, 2.9, 10.1, 5.5], 8, 12
-    assert not coco_polygon_runs([0, 0, 4, 4, 8, 8], 10, 10).rows.size
-    pil = runs_to_mask(pil_polygon_runs(coords, height, width), height, width)
-    assert pil.any()
-    assert np.array_equal(pil, pil_reference(coords, height, width))
+    # collinear: usually empty, but pycocotools snaps vertices to 1/5 px and
+    # may leave a sliver, and Pillow draws the degenerate outline
+    assert coco_polygon_runs([0, 0, 4, 4, 8, 8], 10, 10).rows.size == 0
+    sliver = [3.0, 7.4, 4.3, 5.7, 5.6, 4.0]  # (4.3, 5.7) is the midpoint
+    coco = runs_to_mask(coco_polygon_runs(sliver, 12, 12), 12, 12)
+    assert coco.sum() == 1
+    assert np.array_equal(coco, coco_reference(sliver, 12, 12))
+    pil = runs_to_mask(pil_polygon_runs(sliver, 12, 12), 12, 12)
+    assert pil.sum() > 1
+    assert np.array_equal(pil, pil_reference(sliver, 12, 12))
+
+
+@pytest.mark.parametrize(
+    ("x", "up", "expected"),
+    [
+        (0.49999997, True, 1),  # f + 0.5F rounds to 1.0 in float32
+        (-0.49999997, True, 0),  # fabs(f) + 0.5F is a double sum
+        (2.5, True, 3),
+        (2.5, False, 2),
+        (-2.5, False, -2),
+        (0.50000006, False, 1),  # f - 0.5F is exact, ceil of 6e-8
+    ],
+    ids=["up-f32-sum", "up-negative", "up-half", "down-half", "down-neg", "down"],
+)
+def test_pillow_rounding_is_float32(x, up, expected):
+    assert _pil_round(np.array([x], np.float32), up=up)[0] == expected
 
 
 def test_four_numbers_are_a_polygon_not_a_box():
@@ -262,6 +282,13 @@ def test_rle_is_bit_exact(mask):
         runs = rle_runs(given_counts, height, width)
         assert_canonical(runs, height, width)
         assert np.array_equal(runs_to_mask(runs, height, width), mask)
+
+
+def test_rle_with_empty_runs_in_the_middle():
+    counts = [3, 2, 0, 4, 0, 0, 3]  # adjacent 1-runs; an empty 0-run and 1-run
+    reference = {"counts": counts, "size": [3, 4]}
+    expected = coco_mask.decode(coco_mask.frPyObjects(reference, 3, 4)).astype(bool)
+    assert np.array_equal(runs_to_mask(rle_runs(counts, 3, 4), 3, 4), expected)
 
 
 @pytest.mark.parametrize(

@@ -72,10 +72,6 @@ class Runs(NamedTuple):
     stops: _Ints
 
 
-def _empty() -> Runs:
-    return Runs(*(np.zeros(0, np.int64) for _ in range(3)))
-
-
 def _check_shape(height: int, width: int) -> tuple[int, int]:
     """Sides below 2**20 keep all keys of the kernels within int64."""
     valid = int(height) == height and int(width) == width
@@ -111,7 +107,7 @@ def _batched(
         msg = f"finite coordinates within ±{MAX_COORD:g} px, got {xy[bad[0]]!r}"
         raise ValueError(f"polygon {index}: expected {msg}")
     if height == 0 or width == 0:
-        return tuple(_empty() for _ in flats)
+        return tuple(Runs(*[np.zeros(0, np.int64)] * 3) for _ in flats)
     out: list[Runs] = []
     ends = np.concatenate([[0], np.cumsum(sizes)])
     chunk = min(2**31 // (height + 1), 2**62 // ((height + 2) * (width + 2) ** 2))
@@ -197,9 +193,10 @@ def _coco_kernel(
 def _toggles(keys: _Ints, count: int, height: int, width: int) -> _Ints:
     """Boundary toggles of parity fills given as column-major positions.
 
-    Each sorted ``key = group * (height*width + 1) + position`` flips pixels from
-    ``position`` on: on vertical pixel boundaries ``(c, r)`` and ``(c+1, r)``,
-    and ``(c, height)``, ``(c+1, 0)``, which cancel in columns of even count.
+    A sorted ``key = group * (height*width + 1) + position`` flips the pixels
+    from ``position`` on: on the vertical pixel boundaries ``(c, r)``,
+    ``(c+1, r)``, ``(c, height)`` and ``(c+1, 0)``; the last two cancel in
+    columns with an even count.
     """
     area = height * width
     odd = np.flatnonzero(np.bincount(keys // (area + 1), minlength=count) % 2)
@@ -433,10 +430,6 @@ def pil_polygon_runs(xy: ArrayLike, height: int, width: int) -> Runs:
     height, width : int
         Image shape.
 
-    Returns
-    -------
-    Runs
-
     Raises
     ------
     ValueError
@@ -513,10 +506,6 @@ def rle_runs(counts: str | bytes | ArrayLike, height: int, width: int) -> Runs:
     array([[0, 0, 1, 0],
            [1, 0, 1, 0],
            [1, 0, 1, 0]], dtype=uint8)
-    >>> rle_runs("12", 3, 4)
-    Traceback (most recent call last):
-    ...
-    ValueError: expected RLE counts summing to height*width = 12, got 3
     """
     height, width = _check_shape(height, width)
     values = _rle_counts(counts)
@@ -529,7 +518,7 @@ def rle_runs(counts: str | bytes | ArrayLike, height: int, width: int) -> Runs:
     ends = np.cumsum(values)[1::2]
     keys = np.stack([ends - values[1::2], ends], axis=1)[values[1::2] > 0]
     if keys.size == 0:
-        return _empty()
+        return Runs(*[np.zeros(0, np.int64)] * 3)
     toggles = _toggles(keys.reshape(-1), 1, height, width)
     return _toggles_to_runs(toggles, height, width)[1]  # type: ignore[index]
 
@@ -538,15 +527,7 @@ def rle_runs(counts: str | bytes | ArrayLike, height: int, width: int) -> Runs:
 
 
 def runs_to_mask(runs: Runs, height: int, width: int) -> NDArray[np.bool_]:
-    """Boolean ``(height, width)`` mask of ``runs``.
-
-    Examples
-    --------
-    >>> from unitax._raster import Runs, runs_to_mask
-    >>> runs_to_mask(Runs(np.array([1]), np.array([0]), np.array([2])), 2, 3)
-    array([[False, False, False],
-           [ True,  True, False]])
-    """
+    """Boolean ``(height, width)`` mask of ``runs`` (see the kernels' examples)."""
     mask = np.zeros(_check_shape(height, width), bool)
     paint(mask, runs, True)
     return mask

@@ -1,4 +1,4 @@
-"""The four exception types of unitax, and its warning category.
+"""The exception types of unitax, and its warning category.
 
 Every error subclasses `ValueError` too, so that ``except ValueError`` keeps
 working. Messages follow one template: what was expected, what was found, and
