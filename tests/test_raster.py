@@ -379,3 +379,25 @@ def test_real_rles_are_bit_exact(shared, path):
         assert np.array_equal(
             runs_to_mask(rle_runs(counts, height, width), height, width), expected
         )
+
+
+@given(data=st.data())
+def test_pil_fill_composes_the_exact_kernel_in_order(data):
+    from unitax._pil import pil_fill
+
+    height, width = 30, 40
+    count = data.draw(st.integers(1, 6))
+    polygons = []
+    for _ in range(count):
+        points = data.draw(st.integers(3, 8))
+        coords = data.draw(
+            st.lists(st.floats(-10, 50, allow_nan=False), min_size=2 * points,
+                     max_size=2 * points)
+        )  # fmt: skip
+        polygons.append([np.array(coords, dtype=np.float64).reshape(-1, 2)])
+    filled = pil_fill(polygons, height, width)
+    expected = np.zeros((height, width), dtype=np.int32)
+    for value, (ring,) in enumerate(polygons, start=1):
+        runs = pil_polygon_runs(ring, height, width)
+        expected[runs_to_mask(runs, height, width)] = value
+    assert np.array_equal(filled, expected)
