@@ -395,7 +395,9 @@ def test_pil_fill_composes_the_exact_kernel_in_order(data):
                      max_size=2 * points)
         )  # fmt: skip
         polygons.append([np.array(coords, dtype=np.float64).reshape(-1, 2)])
-    filled = pil_fill(polygons, height, width)
+    rings = [r for polygon in polygons for r in polygon]
+    values = [v for v, polygon in enumerate(polygons, start=1) for _ in polygon]
+    filled = pil_fill(rings, values, height, width)
     expected = np.zeros((height, width), dtype=np.int32)
     for value, (ring,) in enumerate(polygons, start=1):
         runs = pil_polygon_runs(ring, height, width)

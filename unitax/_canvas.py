@@ -6,21 +6,24 @@ Private: the conventions and the semantics are documented in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import math
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
 from unitax import _raster
+from unitax._pil import pil_fill
 from unitax._png import read_label_png
 from unitax.annotations import RLE, Annotation, Box, Mask, Polygon, Skip, Tag
 from unitax.errors import FormatError
 from unitax.targets import Extra, Target
 from unitax.taxonomy import LabelMap, Taxonomy
 
-__all__ = ["Canvas", "Values"]
+__all__ = ["Canvas", "Values", "lookup"]
 
 
 class Values:
@@ -45,16 +48,29 @@ class Values:
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
         self.nodes = len(taxonomy)
-        self.node_bits = [taxonomy.leaf_bits(name) for name in taxonomy.names]
-        self.by_bits: dict[int, int] = {}
-        for index, bits in enumerate(self.node_bits):
-            self.by_bits.setdefault(bits, index)
         self.extras: list[tuple[str, int, frozenset[int]]] = []
         self.extra_index: dict[tuple[str, int, frozenset[int]], int] = {}
+        self._node_bits: dict[int, int] = {}
+
+    @cached_property
+    def node_bits(self) -> list[int]:
+        """Each node's leaf set (made when first needed: most targets never do)."""
+        return [self.taxonomy.leaf_bits(name) for name in self.taxonomy.names]
+
+    @cached_property
+    def by_bits(self) -> dict[int, int]:
+        by_bits: dict[int, int] = {}
+        for index, bits in enumerate(self.node_bits):
+            by_bits.setdefault(bits, index)
+        return by_bits
 
     def bits(self, value: int) -> int:
-        if value < self.nodes:
-            return self.node_bits[value]
+        if value < self.nodes:  # one node at a time: few are ever asked for
+            bits = self._node_bits.get(value)
+            if bits is None:
+                bits = self.taxonomy.leaf_bits(self.taxonomy.names[value])
+                self._node_bits[value] = bits
+            return bits
         return self.extras[value - self.nodes][1]
 
     def kind(self, value: int) -> str:
@@ -133,12 +149,24 @@ class Values:
         self, old: NDArray[np.uint32], new: NDArray[np.uint32], rule: str
     ) -> NDArray[np.uint32]:
         """`combine` elementwise, computed once per distinct pair of values."""
-        pairs = np.stack([old, new])
-        uniques, inverse = np.unique(pairs, axis=1, return_inverse=True)
-        table = np.array(
-            [self.combine(int(a), int(b), rule) for a, b in uniques.T], dtype=np.uint32
+        size = self.nodes + len(self.extras) + _SENTINELS  # codes: value + 3
+        if size * size <= _MAX_PAIR_TABLE:
+            pairs = _codes(old).astype(np.intp) * size + _codes(new)
+            seen = np.flatnonzero(np.bincount(pairs, minlength=size * size))
+            table = np.zeros(size * size, dtype=np.uint32)
+            for pair in seen.tolist():
+                a, b = divmod(pair, size)
+                table[pair] = self.combine(_value(a), _value(b), rule)
+            taken: NDArray[np.uint32] = np.take(table, pairs)
+            return taken
+        packed = (old.astype(np.uint64) << np.uint64(32)) | new
+        uniques, inverse = np.unique(packed, return_inverse=True)
+        results = np.array(
+            [self.combine(int(p) >> 32, int(p) & 0xFFFFFFFF, rule) for p in uniques],
+            dtype=np.uint32,
         )
-        return table[inverse.ravel()]
+        combined: NDArray[np.uint32] = results[inverse.ravel()]
+        return combined
 
     def settle(self, value: int) -> int:
         """The final form of a value: a union becomes its set of leaves."""
@@ -172,8 +200,27 @@ class Values:
         return (self._KINDS.index(kind), bits, tuple(sorted(members)))
 
 
+# A box's claims (plain tuples: a box costs little), in pixel spans:
+# (r0, r1, c0, c1, i0, i1, j0, j1, band, band_rule, value, rule). ``band`` is
+# claimed on [r0, r1) x [c0, c1) outside the core [i0, i1) x [j0, j1), then
+# ``value`` on the core. A box without a core (``boxes="fill"``, or a core
+# that holds no pixel centre) is all band.
+_Rect = tuple[int, int, int, int, int, int, int, int, int, str, int, str]
+# A box as a rectangle with a single claim: (r0, r1, c0, c1, value, rule).
+_Solid = tuple[int, int, int, int, int, str]
+# Windows (r0, r1, c0, c1) that sets of boxes share, and the sets: `_cliques`.
+_Cliques = list[tuple[tuple[int, int, int, int], tuple[int, ...]]]
+
+
 class Canvas:
-    """Layers of claims over one image, combined into a target at the end."""
+    """Layers of claims over one image, combined into a target at the end.
+
+    The ``uint32`` work arrays are made only when needed. A mask alone on the
+    canvas (``dense``) and boxes alone on it (``rects``, ``solids``) are kept
+    as they came and turned straight into the target's dtype at the end:
+    `finish`. Anything else on the canvas paints them into the work arrays
+    first: `_flush`.
+    """
 
     def __init__(
         self, label_map: LabelMap, shape: tuple[int, int], errors: str
@@ -184,36 +231,132 @@ class Canvas:
         self.shape = shape
         self.errors = errors
         self.skipped: list[Skip] = []
-        self.below: NDArray[np.uint32] | None = None
-        self.work = self._blank()
+        self.below: NDArray[np.uint32] | None = None  # None: no claim
+        self.work: NDArray[np.uint32] | None = None  # None: no claim
+        self.layer = 0
+        self.dense: tuple[NDArray[Any], int] | None = None  # (ids, layer)
+        self.rects: list[_Rect] = []  # boxes of the current layer
+        self.solids: list[_Solid] | None = []  # the same, if all are solids
+        self.claimed: set[int] = set()  # values claimed on uint32 work arrays
+        self.box_nodes: dict[int, int] = {}  # label -> node, for many boxes
+        self._complement: int | None = None
 
     def _blank(self) -> NDArray[np.uint32]:
         return np.full(self.shape[0] * self.shape[1], Values.UNSET, dtype=np.uint32)
 
+    def _work(self) -> NDArray[np.uint32]:
+        if self.work is None:
+            self.work = self._blank()
+        return self.work
+
+    def _pristine(self) -> bool:
+        return (
+            self.work is None
+            and self.below is None
+            and self.dense is None
+            and not self.rects
+        )
+
+    def _flush(self) -> None:
+        """Paint the kept mask and boxes into the work arrays."""
+        if self.dense is not None:
+            ids, layer = self.dense
+            self.dense = None
+            values = self._mask_values(ids)
+            if layer == self.layer:
+                self.work = values
+            else:  # layers went by with no claim: the mask is all that is below
+                self.below = values
+        rects, self.rects, self.solids = self.rects, [], []
+        for rect in rects:
+            self._paint_rect(self._work().reshape(self.shape), rect)
+
     def next_layer(self) -> None:
         """Stack the current layer on the layers below: it refines them."""
+        if self.rects:
+            self._flush()
+        self.layer += 1
+        if self.work is None:
+            return
+        if self.dense is not None:
+            self._flush()
+        work, self.work = self.work, None
         if self.below is None:
-            self.below = self.work
-        else:
-            both = (self.work != Values.UNSET) & (self.below != Values.UNSET)
-            merged = np.where(self.work == Values.UNSET, self.below, self.work)
-            if both.any():
-                merged[both] = self.values.combine_arrays(
-                    self.below[both], self.work[both], "specific"
-                )
-            self.below = merged
-        self.work = self._blank()
+            self.below = work
+            return
+        both = (work != Values.UNSET) & (self.below != Values.UNSET)
+        merged = np.where(work == Values.UNSET, self.below, work)
+        if both.any():
+            merged[both] = self.values.combine_arrays(
+                self.below[both], work[both], "specific"
+            )
+        self.below = merged
 
     def claim(self, flat: NDArray[np.intp], value: int, rule: str) -> None:
         """Combine the claim ``value`` into the current layer at pixels ``flat``."""
         if flat.size == 0:
             return
-        current = self.work[flat]
-        if (current == Values.UNSET).all():
-            self.work[flat] = value
+        self._flush()
+        self._claim(self._work(), flat, value, rule)
+
+    def _claim(
+        self, work: NDArray[np.uint32], flat: NDArray[np.intp], value: int, rule: str
+    ) -> None:
+        if flat.size:
+            work[flat] = self._combined(work[flat], value, rule)
+
+    def _claim_view(self, view: NDArray[np.uint32], value: int, rule: str) -> None:
+        """Combine the claim ``value`` into the pixels of ``view``, in place."""
+        if view.size:
+            view[...] = self._combined(view, value, rule)
+
+    def _combined(
+        self, current: NDArray[np.uint32], value: int, rule: str
+    ) -> NDArray[np.uint32] | int:
+        """``current`` with the claim ``value`` combined in (a scalar if uniform)."""
+        if int(current.min()) == Values.UNSET:  # UNSET is the largest value
+            self.claimed.add(value)
+            return value
+        out = np.empty_like(current)
+        for old in _distinct(current):
+            result = self.values.combine(int(old), value, rule)
+            out[current == old] = result
+            self.claimed.add(result)
+        return out
+
+    def _paint_rect(
+        self, grid: NDArray[np.uint32], rect: _Rect, origin: tuple[int, int] = (0, 0)
+    ) -> None:
+        """Claim ``rect`` on ``grid``, a window of the image at ``origin``.
+
+        The parts of the box outside the window are left out.
+        """
+        height, width = grid.shape
+        top, left = origin
+        r0, r1, c0, c1, i0, i1, j0, j1, band, band_rule, value, rule = rect
+        r0, r1 = max(r0 - top, 0), min(r1 - top, height)
+        c0, c1 = max(c0 - left, 0), min(c1 - left, width)
+        if r0 >= r1 or c0 >= c1:
             return
-        claims = np.full(flat.size, value, dtype=np.uint32)
-        self.work[flat] = self.values.combine_arrays(current, claims, rule)
+        outer = grid[r0:r1, c0:c1]
+        i0, i1 = max(i0 - top, r0), min(i1 - top, r1)
+        j0, j1 = max(j0 - left, c0), min(j1 - left, c1)
+        if i0 >= i1 or j0 >= j1:  # no core: all band
+            self._claim_view(outer, band, band_rule)
+            return
+        if int(outer.min()) == Values.UNSET:  # no claim there yet: two slices
+            outer[...] = band
+            grid[i0:i1, j0:j1] = value
+            self.claimed.update((band, value))
+            return
+        for strip in (  # the band: above, below, left and right of the core
+            grid[r0:i0, c0:c1],
+            grid[i1:r1, c0:c1],
+            grid[i0:i1, c0:j0],
+            grid[i0:i1, j1:c1],
+        ):
+            self._claim_view(strip, band, band_rule)
+        self._claim_view(grid[i0:i1, j0:j1], value, rule)
 
     # -- annotations ----------------------------------------------------------
 
@@ -261,10 +404,12 @@ class Canvas:
             ids = _segments_to_ids(ids, mask.segments, self.label_map)
         elif mask.divisor != 1:
             ids = ids // mask.divisor
-        values = np.take(
-            self._mask_table(int(ids.max()) if ids.size else 0), ids.ravel()
-        )
-        if (self.work == Values.UNSET).all():
+        if self._pristine():
+            self.dense = (ids, self.layer)
+            return
+        self._flush()
+        values = self._mask_values(ids)
+        if self.work is None:
             self.work = values
         else:  # several masks on one image: one layer, combined like regions
             unset = self.work == Values.UNSET
@@ -273,6 +418,13 @@ class Canvas:
                 self.work[~unset] = self.values.combine_arrays(
                     self.work[~unset], values[~unset], "specific"
                 )
+
+    def _mask_values(self, ids: NDArray[Any]) -> NDArray[np.uint32]:
+        """A mask's canvas values, flat."""
+        if ids.dtype == np.uint8 or ids.dtype == np.uint16:
+            table = self._mask_table(int(np.iinfo(ids.dtype).max))
+            return lookup(table, ids).reshape(-1)
+        return np.take(self._mask_table(_top(ids)), ids.ravel())
 
     def _mask_table(self, top: int) -> NDArray[np.uint32]:
         """Return the table label id -> value for masks.
@@ -298,6 +450,82 @@ class Canvas:
             self.fail(region, str(err))
             return
         self.claim(flat, node, overlap)
+
+    def paint_regions(self, regions: Sequence[Polygon | RLE], overlap: str) -> None:
+        """Paint regions in order; polygon rings go to the kernels in batches."""
+        if overlap == "last" and self._fill_with_pillow(regions):
+            return
+        height, width = self.shape
+        rings: dict[str, list[NDArray[np.float64]]] = {"coco": [], "pil": []}
+        for region in regions:
+            if isinstance(region, Polygon):
+                for part in _parts(region):
+                    for ring in (part.exterior, *part.interiors):
+                        rings[region.convention].append(_ring(ring))
+        runs = {
+            convention: iter(_runs(convention, each, height, width))
+            for convention, each in rings.items()
+        }
+        for region in regions:
+            pixels: NDArray[np.intp] | ValueError
+            if isinstance(region, RLE):
+                try:
+                    pixels = self.region_pixels(region)
+                except ValueError as err:
+                    pixels = err
+            else:
+                pixels = _filled(region, runs[region.convention], width)
+            node = self.node_for(region)
+            if node is None:
+                continue
+            if isinstance(pixels, ValueError):
+                self.fail(region, str(pixels))
+                continue
+            self.claim(pixels, node, overlap)
+
+    def _fill_with_pillow(self, regions: Sequence[Polygon | RLE]) -> bool:
+        """Paint PIL-convention polygons, later on top, with Pillow in one go.
+
+        Exact (see `unitax._pil`) and as fast as Pillow. Only for a fresh
+        layer of polygons without holes whose labels are all known; returns
+        False (nothing painted) otherwise, and the general path runs.
+        """
+        space = self.label_map.space
+        known = self.label_map.nodes.keys() | space.void
+        if self.work is not None or not all(
+            isinstance(region, Polygon)
+            and region.convention == "pil"
+            and int(region.label) in known
+            for region in regions
+        ):
+            return False
+        geometries = [region.geometry for region in regions]  # type: ignore[union-attr]
+        parts, owner = shapely.get_parts(geometries, return_index=True)
+        if shapely.get_num_interior_rings(parts).any():
+            return False
+        coords, ring = shapely.get_coordinates(
+            shapely.get_exterior_ring(parts), return_index=True
+        )
+        ends = np.flatnonzero(np.diff(ring)) + 1
+        rings = [each[:-1] for each in np.split(coords, ends)]  # drop closing points
+        # Later polygons simply cover earlier ones, so each pixel needs only
+        # its last claim: draw small codes of the claims, not polygon numbers.
+        claims: dict[int, int] = {}
+        codes = []
+        for region in regions:
+            node = self.node_for(region)  # labels are known: never fails here
+            claim = Values.IGNORE if node is None else node
+            codes.append(claims.setdefault(claim, len(claims) + 1))
+        try:
+            filled = pil_fill(rings, [codes[o] for o in owner.tolist()], *self.shape)
+        except ValueError:
+            return False
+        table = np.full(len(claims) + 1, Values.UNSET, dtype=np.uint32)
+        for claim, code in claims.items():
+            table[code] = claim
+        self._flush()
+        self.work = table[filled.ravel()]
+        return True
 
     def region_pixels(self, region: Polygon | RLE) -> NDArray[np.intp]:
         height, width = self.shape
@@ -330,9 +558,12 @@ class Canvas:
     def paint_box(
         self, box: Box, policy: str, core: float, overlap: str, outside: str
     ) -> None:
-        node = self.node_for(box)
+        node = self.box_nodes.get(box.label)
         if node is None:
-            return
+            node = self.node_for(box)
+            if node is None:
+                return
+            self.box_nodes[box.label] = node
         height, width = self.shape
         x0, y0, x1, y1 = box.xyxy
         if x1 <= x0 or y1 <= y0:
@@ -340,100 +571,462 @@ class Canvas:
                 box, f"box must have positive width and height, got xyxy {box.xyxy}"
             )
             return
-        rows, cols = _span(y0, y1, height), _span(x0, x1, width)
-        if rows[0] >= rows[1] or cols[0] >= cols[1]:
+        r0, r1, c0, c1 = _spans(x0, y0, x1, y1, height, width)
+        if r0 >= r1 or c0 >= c1:
             self.fail(
                 box, f"box {box.xyxy} covers no pixel centre of the {self.shape} image"
             )
             return
         rule = "distribution" if policy == "distribution" else overlap
+        solid: _Solid | None
         if policy != "core":
-            self.claim(_box_flat(rows, cols, width), node, rule)
-            return
-        half_w, half_h = (x1 - x0) * core / 2, (y1 - y0) * core / 2
-        center_x, center_y = (x0 + x1) / 2, (y0 + y1) / 2
-        inner = _box_flat(
-            _span(center_y - half_h, center_y + half_h, height),
-            _span(center_x - half_w, center_x + half_w, width),
-            width,
-        )
-        band = np.setdiff1d(_box_flat(rows, cols, width), inner, assume_unique=True)
-        if outside == "complement":  # the box's object, or none of the labels
-            either = self.values.node_bits[node] | self._complement_bits()
-            self.claim(band, self.values.of_bits(either), "union")
+            rect = (r0, r1, c0, c1, 0, 0, 0, 0, node, rule, node, rule)
+            solid = (r0, r1, c0, c1, node, rule)
         else:
-            self.claim(band, Values.UNKNOWN, rule)
-        self.claim(inner, node, rule)
+            half_w, half_h = (x1 - x0) * core / 2, (y1 - y0) * core / 2
+            center_x, center_y = (x0 + x1) / 2, (y0 + y1) / 2
+            i0, i1, j0, j1 = _spans(
+                center_x - half_w,
+                center_y - half_h,
+                center_x + half_w,
+                center_y + half_h,
+                height,
+                width,
+            )
+            band, band_rule = Values.UNKNOWN, rule
+            if outside != "complement":  # the band ends as ignore, like the pixels
+                solid = (i0, i1, j0, j1, node, rule)  # no box claims: the core alone
+            elif node != Values.IGNORE:  # the band: the object, or none of the labels
+                either = self.values.bits(node) | self._complement_bits()
+                band, band_rule = self.values.of_bits(either), "union"
+                solid = None
+            else:  # an ignored box: nothing is known on its band either
+                solid = None
+            rect = (r0, r1, c0, c1, i0, i1, j0, j1, band, band_rule, node, rule)
+        if self.rects or self._pristine():
+            self.rects.append(rect)  # painted at the end, straight into the target
+            if solid is None:
+                self.solids = None
+            elif (
+                self.solids is not None and solid[0] < solid[1] and solid[2] < solid[3]
+            ):
+                self.solids.append(solid)
+            return
+        self._flush()
+        self._paint_rect(self._work().reshape(self.shape), rect)
 
     # -- result ----------------------------------------------------------------
 
     def finish(self, outside: str, tags: Sequence[Tag]) -> Target:
-        self.next_layer()
-        work = self.below if self.below is not None else self.work
-        if outside == "complement":
-            unset = work == Values.UNSET
-            if unset.any():
-                work[unset] = self.values.of_bits(self._complement_bits())
         positive: list[int] = []
         negative: list[int] = []
         for tag in tags:
             node = self.node_for(tag)
             if node is not None and node != Values.IGNORE:
                 (positive if tag.positive else negative).append(node)
-        if negative:
-            removed = 0
-            for node in negative:
-                removed |= self.values.node_bits[node]
-            uniques, inverse = np.unique(work, return_inverse=True)
-            table = np.array(
-                [self.values.without(int(u), removed) for u in uniques], dtype=np.uint32
-            )
-            work = table[inverse]
-        return self._target(work, positive, negative)
+        removed = 0
+        for node in negative:
+            removed |= self.values.bits(node)
+        alone = self.work is None and self.below is None
+        done = None
+        if alone and self.dense is not None and not removed:
+            done = self._dense_target()
+        elif alone and self.dense is None:
+            done = self._rects_target(outside, removed)
+        if done is None:
+            self.next_layer()
+            self._flush()
+            work = self.below if self.below is not None else self._blank()
+            done = self._work_target(work, outside, removed)
+        return self._result(*done, positive, negative)
+
+    def _dense_target(self) -> tuple[NDArray[np.unsignedinteger[Any]], _Final]:
+        """A mask alone: one lookup, straight into the target's dtype."""
+        assert self.dense is not None
+        ids = self.dense[0]
+        covered = ids.dtype == np.uint8 or ids.dtype == np.uint16  # every id
+        values = self._mask_table(
+            int(np.iinfo(ids.dtype).max) if covered else _top(ids)
+        )
+        # Nodes stay, UNKNOWN and IGNORE become ignore: no extras.
+        final = self._finals([Values.UNKNOWN, Values.IGNORE], "ignore", 0)
+        nodes = self.values.nodes
+        table = np.where(values < nodes, values, final.ignore).astype(final.dtype)
+        if covered:
+            return lookup(table, ids), final
+        return np.take(table, ids.ravel()).reshape(self.shape), final
+
+    def _rects_target(
+        self, outside: str, removed: int
+    ) -> tuple[NDArray[np.unsignedinteger[Any]], _Final] | None:
+        """Boxes alone: slices of the target, in its dtype.
+
+        Solids (module comments) are painted with their final values, in
+        order; then each window that a set of them shares is painted with
+        their claims combined in order, smaller sets first, so that each pixel
+        ends with the combination of exactly the boxes over it. Other boxes
+        are painted with their band and core, and each window two of them
+        share is claimed afresh on ``uint32`` by all the boxes that touch it.
+        None where boxes overlap too much.
+        """
+        pixels = self.shape[0] * self.shape[1]
+        solids = self.solids
+        if solids is not None:
+            cliques = _cliques(solids, pixels, deep=True)
+            if cliques is None:
+                return None
+            return self._solids_target(solids, cliques, outside, removed)
+        rects = self.rects
+        cliques = _cliques(rects, pixels, deep=False)
+        if cliques is None:
+            return None
+        grids = [self._window(rects, window) for window, _ in cliques]
+        candidates = {Values.UNSET, *self.claimed}
+        for rect in rects:
+            candidates.add(rect[8])
+            candidates.add(rect[10])
+        final = self._finals(sorted(candidates), outside, removed)
+        value = final.value
+        array = np.full(self.shape, value[Values.UNSET], dtype=final.dtype)
+        for r0, r1, c0, c1, i0, i1, j0, j1, band, _, node, _ in rects:
+            array[r0:r1, c0:c1] = value[band]
+            if i0 < i1 and j0 < j1:
+                array[i0:i1, j0:j1] = value[node]
+        if grids:
+            table = _code_table(final)
+            for (top, left), grid in grids:
+                height, width = grid.shape
+                array[top : top + height, left : left + width] = _take_codes(
+                    table, grid
+                )
+        return self._drop_absent(array, final)
+
+    def _solids_target(
+        self,
+        solids: list[_Solid],
+        cliques: _Cliques,
+        outside: str,
+        removed: int,
+    ) -> tuple[NDArray[np.unsignedinteger[Any]], _Final]:
+        """Solids alone, with the sets of them that share windows: `_cliques`."""
+        folded: dict[tuple[int, ...], int] = {}
+        combine = self.values.combine
+        for _, members in cliques:
+            rest = members[:-1]
+            before = folded[rest] if len(rest) > 1 else solids[rest[0]][4]
+            last = solids[members[-1]]
+            folded[members] = combine(before, last[4], last[5])
+        candidates = {Values.UNSET, *folded.values(), *(s[4] for s in solids)}
+        final = self._finals(sorted(candidates), outside, removed)
+        value = final.value
+        array = np.full(self.shape, value[Values.UNSET], dtype=final.dtype)
+        for r0, r1, c0, c1, node, _ in solids:
+            array[r0:r1, c0:c1] = value[node]
+        for (r0, r1, c0, c1), members in cliques:
+            array[r0:r1, c0:c1] = value[folded[members]]
+        return self._drop_absent(array, final)
+
+    def _window(
+        self, rects: list[_Rect], window: tuple[int, int, int, int]
+    ) -> tuple[tuple[int, int], NDArray[np.uint32]]:
+        """The boxes that touch ``window`` (r0, r1, c0, c1), claimed in order."""
+        r0, r1, c0, c1 = window
+        grid = np.full((r1 - r0, c1 - c0), Values.UNSET, dtype=np.uint32)
+        for rect in rects:
+            if rect[0] < r1 and r0 < rect[1] and rect[2] < c1 and c0 < rect[3]:
+                self._paint_rect(grid, rect, (r0, c0))
+        return (r0, c0), grid
+
+    def _work_target(
+        self, work: NDArray[np.uint32], outside: str, removed: int
+    ) -> tuple[NDArray[np.unsignedinteger[Any]], _Final]:
+        """The target of the canvas values ``work``, through a table of codes."""
+        values = range(self.values.nodes + len(self.values.extras))
+        final = self._finals([*values, *_SENTINEL_VALUES], outside, removed)
+        array = _take_codes(_code_table(final), work).reshape(self.shape)
+        return self._drop_absent(array, final)
+
+    def _drop_absent(
+        self, array: NDArray[np.unsignedinteger[Any]], final: _Final
+    ) -> tuple[NDArray[np.unsignedinteger[Any]], _Final]:
+        """Keep only the extras ``array`` holds; renumber and retype to match."""
+        if not final.extras:
+            return array, final
+        nodes = self.values.nodes
+        if len(final.extras) <= 8:
+            held = [bool((array == nodes + k).any()) for k in range(len(final.extras))]
+        else:
+            present = set(np.unique(array).tolist())
+            held = [nodes + k in present for k in range(len(final.extras))]
+        if all(held):
+            return array, final
+        kept = tuple(e for e, h in zip(final.extras, held, strict=True) if h)
+        dtype = _dtype(nodes + len(kept))
+        ignore = int(np.iinfo(dtype).max)
+        size = nodes + len(final.extras)  # the target's values below ignore
+        renumber = np.full(size + 1, ignore, dtype=np.int64)
+        renumber[:nodes] = np.arange(nodes)
+        index = iter(range(nodes, size))
+        for k, h in enumerate(held):
+            if h:
+                renumber[nodes + k] = next(index)
+        old_to_new = {
+            v: (t if t < nodes else int(renumber[min(t, size)]))
+            for v, t in final.value.items()
+        }
+        if array.dtype == np.uint8 or array.dtype == np.uint16:
+            table = np.full(1 << (8 * array.dtype.itemsize), ignore, dtype=dtype)
+            table[: size + 1] = renumber
+            array = lookup(table, array)
+        else:
+            array = np.take(renumber.astype(dtype), np.minimum(array, size))
+        return array, _Final(np.dtype(dtype), ignore, old_to_new, kept)
 
     def _complement_bits(self) -> int:
-        covered = 0
-        for node in self.label_map.nodes.values():
-            if node is not None:
-                covered |= self.taxonomy.leaf_bits(node)
-        return ((1 << len(self.taxonomy.leaves)) - 1) & ~covered
+        if self._complement is None:
+            covered = 0
+            for node in self.label_map.nodes.values():
+                if node is not None:
+                    covered |= self.taxonomy.leaf_bits(node)
+            self._complement = ((1 << len(self.taxonomy.leaves)) - 1) & ~covered
+        return self._complement
+
+    def _finals(self, present: Sequence[int], outside: str, removed: int) -> _Final:
+        """Each canvas value's value in the target, and the extras.
+
+        ``UNSET`` becomes the complement (``outside="complement"``), verified
+        negatives are removed, unions settle into sets of leaves, extras are
+        numbered in a canonical order (by leaf set, so equal annotations give
+        equal targets whatever order they came in) and sentinels become ignore.
+        ``present`` may hold values the target will not: `_drop_absent`.
+        """
+        values = self.values
+        nodes = values.nodes
+        settled: dict[int, int] = {}
+        for value in present:
+            v = value
+            if v < nodes and not removed:  # a node stays itself
+                settled[value] = v
+                continue
+            if v == Values.UNSET and outside == "complement":
+                v = values.of_bits(self._complement_bits())
+            if removed:
+                v = values.without(v, removed)
+            settled[value] = values.settle(v)
+        extras = sorted(
+            {v for v in settled.values() if nodes <= v < Values.IGNORE},
+            key=values.sort_key,
+        )
+        dtype = _dtype(nodes + len(extras))
+        ignore = int(np.iinfo(dtype).max)
+        renumber = {old: nodes + i for i, old in enumerate(extras)}
+        final = {
+            value: v if v < nodes else renumber.get(v, ignore)
+            for value, v in settled.items()
+        }
+        return _Final(np.dtype(dtype), ignore, final, tuple(extras))
 
     def _target(
         self, work: NDArray[np.uint32], positive: list[int], negative: list[int]
     ) -> Target:
-        nodes = self.values.nodes
-        present = np.unique(work)
-        settled = np.array([self.values.settle(int(v)) for v in present], np.uint32)
-        if (settled != present).any():
-            work = settled[np.searchsorted(present, work)]
-            present = np.unique(work)
-        extras = sorted(
-            (int(v) for v in present if nodes <= v < Values.IGNORE),
-            key=self.values.sort_key,
-        )
-        total = nodes + len(extras)
-        dtype = np.uint8 if total < 255 else np.uint16 if total < 65535 else np.uint32
-        ignore = int(np.iinfo(dtype).max)
-        # Renumber the extras in a canonical order (by leaf set), so equal
-        # annotations give equal targets whatever order they came in.
-        renumber = {old: nodes + i for i, old in enumerate(extras)}
-        specials = present[present >= nodes]
-        table = np.array(
-            [renumber.get(int(v), ignore) for v in specials], dtype=np.int64
-        )
-        array: NDArray[np.unsignedinteger[Any]] = work.astype(dtype)
-        mask = work >= nodes
-        if mask.any():
-            array[mask] = table[np.searchsorted(specials, work[mask])]
+        """The target of the canvas values ``work`` (``UNSET`` is ignore)."""
+        array, final = self._work_target(work, "ignore", 0)
+        return self._result(array, final, positive, negative)
+
+    def _result(
+        self,
+        array: NDArray[np.unsignedinteger[Any]],
+        final: _Final,
+        positive: list[int],
+        negative: list[int],
+    ) -> Target:
         names = self.taxonomy.names
         return Target(
             array=array.reshape(self.shape),
-            ignore_index=ignore,
-            extra=tuple(self.values.describe(v) for v in extras),
+            ignore_index=final.ignore,
+            extra=tuple(self.values.describe(v) for v in final.extras),
             positive=tuple(names[n] for n in sorted(set(positive))),
             negative=tuple(names[n] for n in sorted(set(negative))),
             skipped=tuple(self.skipped),
         )
+
+
+class _Final(NamedTuple):
+    dtype: np.dtype[Any]
+    ignore: int
+    value: dict[int, int]  # canvas value -> target value
+    extras: tuple[int, ...]  # canvas values of the target's extras, in order
+
+
+_MAX_RECTS = 4096  # more boxes than this, or more overlaps, go on the uint32 canvas
+_STEP = 1 << 18  # bytes of ids per step of `lookup`: its temporaries stay in cache
+_SENTINELS = 3  # UNSET, UNKNOWN, IGNORE: the codes 2, 1, 0
+_SENTINEL_VALUES = (Values.IGNORE, Values.UNKNOWN, Values.UNSET)
+_MAX_PAIR_TABLE = 1 << 22
+
+
+def _codes(values: NDArray[np.uint32]) -> NDArray[np.uint32]:
+    """Canvas values as small codes: ``value + 3``, so the sentinels wrap to 0-2."""
+    return values + np.uint32(_SENTINELS)
+
+
+def _value(code: int) -> int:
+    return (code - _SENTINELS) & 0xFFFFFFFF
+
+
+def _dtype(total: int) -> type[np.unsignedinteger[Any]]:
+    return np.uint8 if total < 255 else np.uint16 if total < 65535 else np.uint32
+
+
+def _code_table(final: _Final) -> NDArray[np.unsignedinteger[Any]]:
+    """Return the table code -> target value for the canvas values of ``final``."""
+    codes = {(v + _SENTINELS) & 0xFFFFFFFF: t for v, t in final.value.items()}
+    table = np.full(max(codes) + 1, final.ignore, dtype=final.dtype)
+    table[list(codes)] = list(codes.values())
+    return table
+
+
+def _take_codes(
+    table: NDArray[np.unsignedinteger[Any]], work: NDArray[np.uint32]
+) -> NDArray[np.unsignedinteger[Any]]:
+    """``table[codes of work]``, by cache-sized steps."""
+    out = np.empty(work.shape, dtype=table.dtype)
+    source, target = work.reshape(-1), out.reshape(-1)
+    step = _STEP // 8
+    codes = np.empty(min(step, source.size), dtype=np.uint32)
+    for start in range(0, source.size, step):
+        chunk = source[start : start + step]
+        part = codes[: chunk.size]
+        np.add(chunk, np.uint32(_SENTINELS), out=part)
+        np.take(table, part, out=target[start : start + step])
+    return out
+
+
+def lookup(
+    table: NDArray[np.unsignedinteger[Any]], ids: NDArray[Any]
+) -> NDArray[np.unsignedinteger[Any]]:
+    """Return ``table[ids]`` for ``uint8`` or ``uint16`` ids, all in ``table``.
+
+    A ``uint8`` -> ``uint8`` table runs through `bytes.translate` (a C loop,
+    several times faster than numpy's indexing); others through `numpy.take`
+    by steps, so that the ``intp`` copy of the ids stays small and in cache.
+    """
+    if ids.dtype != np.uint8 and ids.dtype != np.uint16:
+        raise TypeError(f"ids must be uint8 or uint16, got {ids.dtype}")
+    if len(table) != 1 << (8 * ids.dtype.itemsize):
+        raise ValueError(
+            f"table must have one entry per {ids.dtype} value, got {len(table)}"
+        )
+    out = np.empty(ids.shape, dtype=table.dtype)
+    source, target = ids.reshape(-1), out.reshape(-1)
+    if table.dtype == np.uint8 and ids.dtype == np.uint8:
+        table_bytes = table.tobytes()
+        source_bytes, target_bytes = source.data, target.data
+        for start in range(0, source.size, _STEP):
+            stop = start + _STEP
+            chunk = bytearray(source_bytes[start:stop])
+            target_bytes[start:stop] = chunk.translate(table_bytes)
+        return out
+    step = _STEP // 8
+    for start in range(0, source.size, step):
+        stop = start + step
+        np.take(table, source[start:stop], out=target[start:stop], mode="wrap")
+    return out
+
+
+def _top(ids: NDArray[Any]) -> int:
+    return int(ids.max()) if ids.size else 0
+
+
+def _cliques(
+    rects: Sequence[_Rect] | Sequence[_Solid], pixels: int, *, deep: bool
+) -> _Cliques | None:
+    """The windows (r0, r1, c0, c1) that sets of boxes share, and the sets.
+
+    Pairs first, then (``deep``) sets of three, and so on: each set whose
+    boxes all share a pixel, once. None where there are too many boxes or
+    sets, or the pairs' windows hold more than four times ``pixels``: the
+    uint32 canvas is faster then.
+    """
+    if len(rects) > _MAX_RECTS:
+        return None
+    pairs = _pairs(rects)
+    if pairs is None:
+        return None
+    level: _Cliques = []
+    later: dict[int, list[int]] = {}  # box -> the later boxes it overlaps
+    for i, j in pairs:
+        a, b = rects[i], rects[j]
+        window = (max(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), min(a[3], b[3]))
+        level.append((window, (i, j)))
+        later.setdefault(i, []).append(j)
+    if sum((r1 - r0) * (c1 - c0) for (r0, r1, c0, c1), _ in level) > 4 * pixels:
+        return None
+    found = list(level)
+    while deep and level:
+        bigger: _Cliques = []
+        for (w0, w1, v0, v1), members in level:
+            for k in later.get(members[0], ()):
+                if k <= members[-1]:
+                    continue
+                r0, r1, c0, c1 = rects[k][:4]
+                if r0 < w1 and w0 < r1 and c0 < v1 and v0 < c1:
+                    window = (max(w0, r0), min(w1, r1), max(v0, c0), min(v1, c1))
+                    bigger.append((window, (*members, k)))
+        found.extend(bigger)
+        if len(found) > _MAX_RECTS:
+            return None
+        level = bigger
+    return found
+
+
+def _pairs(rects: Sequence[_Rect] | Sequence[_Solid]) -> list[tuple[int, int]] | None:
+    """The pairs (i, j), i < j, of boxes that share a pixel; None if too many.
+
+    A sweep down the rows for few boxes, numpy blocks for many.
+    """
+    count = len(rects)
+    pairs: list[tuple[int, int]] = []
+    if count <= 256:
+        order = sorted(range(count), key=[rect[0] for rect in rects].__getitem__)
+        spans = [rects[k][:4] for k in order]
+        for a, (_, r1, c0, c1) in enumerate(spans):
+            for b in range(a + 1, count):
+                s0, _, d0, d1 = spans[b]
+                if s0 >= r1:  # this and all later boxes start below box a
+                    break
+                if d0 < c1 and c0 < d1:
+                    i, j = order[a], order[b]
+                    pairs.append((i, j) if i < j else (j, i))
+        return sorted(pairs) if len(pairs) <= _MAX_RECTS else None
+    flat = np.array([v for rect in rects for v in rect[:4]], dtype=np.int64)
+    top, bottom, left, right = flat.reshape(-1, 4).T
+    block = max(1, (1 << 16) // count)
+    for start in range(0, count, block):
+        part = slice(start, start + block)
+        first, second = np.nonzero(
+            (top[part, None] < bottom)
+            & (top < bottom[part, None])
+            & (left[part, None] < right)
+            & (left < right[part, None])
+        )
+        first += start
+        keep = second > first
+        pairs.extend(zip(first[keep].tolist(), second[keep].tolist(), strict=True))
+        if len(pairs) > _MAX_RECTS:
+            return None
+    return pairs
+
+
+def _distinct(values: NDArray[np.uint32]) -> list[int] | NDArray[np.uint32]:
+    """The distinct values of an array that mostly holds very few."""
+    found: list[int] = []
+    rest = values.reshape(-1)
+    while rest.size and len(found) < 8:
+        value = rest[0]
+        found.append(int(value))
+        rest = rest[rest != value]
+    return np.unique(values) if rest.size else found
 
 
 def _ring(ring: shapely.LinearRing) -> NDArray[np.float64]:
@@ -442,6 +1035,65 @@ def _ring(ring: shapely.LinearRing) -> NDArray[np.float64]:
     if len(coords) > 1 and (coords[0] == coords[-1]).all():
         coords = coords[:-1]
     return coords
+
+
+def _parts(region: Polygon) -> list[shapely.Polygon]:
+    geometry = region.geometry
+    if isinstance(geometry, shapely.MultiPolygon):
+        return list(geometry.geoms)
+    return [geometry]
+
+
+def _filled(
+    region: Polygon, runs: Iterator[_raster.Runs | ValueError], width: int
+) -> NDArray[np.intp] | ValueError:
+    """A polygon's pixels from its rings' runs, taken from ``runs`` in order.
+
+    The first broken ring's error is returned instead; all of the polygon's
+    rings are taken either way, so that ``runs`` stays in step.
+    """
+    filled = np.empty(0, dtype=np.intp)
+    error: ValueError | None = None
+    for part in _parts(region):
+        outer, *holes = [next(runs) for _ in range(1 + len(part.interiors))]
+        if error is None:
+            error = next(
+                (r for r in (outer, *holes) if isinstance(r, ValueError)), None
+            )
+        if error is not None:
+            continue
+        pixels = _flat(outer, width)  # type: ignore[arg-type]
+        for hole in holes:
+            cut = _flat(hole, width)  # type: ignore[arg-type]
+            pixels = np.setdiff1d(pixels, cut, assume_unique=True)
+        filled = pixels if not filled.size else np.union1d(filled, pixels)
+    return error if error is not None else filled
+
+
+def _runs(
+    convention: str, rings: list[NDArray[np.float64]], height: int, width: int
+) -> list[_raster.Runs | ValueError]:
+    """Runs of many rings in one batch; one by one where some ring is broken."""
+    if not rings:
+        return []
+    batch = (
+        _raster.coco_polygons_runs
+        if convention == "coco"
+        else _raster.pil_polygons_runs
+    )
+    single = (
+        _raster.coco_polygon_runs if convention == "coco" else _raster.pil_polygon_runs
+    )
+    try:
+        return list(batch(rings, height, width))
+    except ValueError:
+        results: list[_raster.Runs | ValueError] = []
+        for ring in rings:
+            try:
+                results.append(single(ring, height, width))
+            except ValueError as err:
+                results.append(err)
+        return results
 
 
 def _flat(runs: _raster.Runs, width: int) -> NDArray[np.intp]:
@@ -454,25 +1106,26 @@ def _flat(runs: _raster.Runs, width: int) -> NDArray[np.intp]:
         return np.empty(0, dtype=np.intp)
     ends = np.cumsum(lengths)
     shift = np.repeat(rows * width + starts - (ends - lengths), lengths)
-    flat = np.arange(int(ends[-1]), dtype=np.intp) + shift
-    return np.unique(flat)
+    # The kernels' runs are sorted and disjoint, so these are sorted and unique.
+    flat: NDArray[np.intp] = np.arange(int(ends[-1]), dtype=np.intp) + shift
+    return flat
 
 
-def _span(low: float, high: float, size: int) -> tuple[int, int]:
-    """Pixels whose centres lie in ``[low, high)``, clipped to ``[0, size)``."""
-    start = int(np.ceil(low - 0.5))
-    stop = int(np.ceil(high - 0.5))
-    return max(0, start), min(size, stop)
+def _spans(
+    x0: float, y0: float, x1: float, y1: float, height: int, width: int
+) -> tuple[int, int, int, int]:
+    """A box's pixel spans (r0, r1, c0, c1) by the pixel-centre rule, clipped.
 
-
-def _box_flat(
-    rows: tuple[int, int], cols: tuple[int, int], width: int
-) -> NDArray[np.intp]:
-    if rows[0] >= rows[1] or cols[0] >= cols[1]:
-        return np.empty(0, dtype=np.intp)
-    r = np.arange(rows[0], rows[1], dtype=np.intp)[:, None]
-    c = np.arange(cols[0], cols[1], dtype=np.intp)[None, :]
-    return (r * width + c).ravel()
+    The pixels whose centres lie in ``[y0, y1) x [x0, x1)``.
+    """
+    ceil = math.ceil
+    r0, r1, c0, c1 = ceil(y0 - 0.5), ceil(y1 - 0.5), ceil(x0 - 0.5), ceil(x1 - 0.5)
+    return (
+        r0 if r0 > 0 else 0,
+        r1 if r1 < height else height,
+        c0 if c0 > 0 else 0,
+        c1 if c1 < width else width,
+    )
 
 
 def _segments_to_ids(

@@ -55,7 +55,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from unitax._canvas import Canvas, Values
+from unitax._canvas import Canvas, Values, lookup
 from unitax._png import MAX_PIXELS
 from unitax.annotations import RLE, Annotation, Box, Mask, Polygon, Tag
 from unitax.targets import Extra, Target
@@ -101,11 +101,11 @@ def remap(
     """
     table = label_map.lut()
     ignore = label_map.taxonomy.ignore_index
-    if mask.dtype == np.uint8:
-        full = np.full(256, ignore, dtype=table.dtype)
-        full[: min(256, len(table))] = table[:256]
-        remapped: NDArray[np.unsignedinteger[Any]] = full[mask]
-        return remapped
+    if mask.dtype == np.uint8 or mask.dtype == np.uint16:
+        # A table over every id of the dtype: no scan for the ids' range.
+        full = np.full(1 << (8 * mask.dtype.itemsize), ignore, dtype=table.dtype)
+        full[: min(len(full), len(table))] = table[: len(full)]
+        return lookup(full, mask)
     if mask.size and (int(mask.min()) < 0 or int(mask.max()) >= len(table)):
         inside = (mask >= 0) & (mask < len(table))
         out = np.full(mask.shape, ignore, dtype=table.dtype)
@@ -221,8 +221,7 @@ def rasterize(
     canvas.next_layer()
     if order == "area":
         regions.sort(key=lambda a: -_area(a))
-    for region in regions:
-        canvas.paint_region(region, overlap)
+    canvas.paint_regions(regions, overlap)
     canvas.next_layer()
     if order == "area":
         box_list.sort(key=lambda box: -box.area)

@@ -445,6 +445,9 @@ class LabelMap:
     space: LabelSpace
     taxonomy: Taxonomy
     nodes: Mapping[int, str | None] = field(repr=False)
+    _table: NDArray[Any] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         nodes = MappingProxyType(dict(self.nodes))
@@ -477,15 +480,19 @@ class LabelMap:
         256 for ``uint8`` sources is *not* assumed). Void ids, unmapped ids
         and ids sent to ignore hold ``taxonomy.ignore_index``. Negative
         label ids (Cityscapes' ``license plate`` is -1) never appear in
-        masks and are left out.
+        masks and are left out. Built once and read-only (copy it to edit).
         """
-        taxonomy = self.taxonomy
-        top = max([0, *self.space.ids, *self.space.void])
-        table = np.full(top + 1, taxonomy.ignore_index, dtype=taxonomy.dtype)
-        for label_id, name in self.nodes.items():
-            if name is not None and label_id >= 0:
-                table[label_id] = taxonomy.index(name)
-        return table
+        if self._table is None:
+            taxonomy = self.taxonomy
+            top = max([0, *self.space.ids, *self.space.void])
+            table = np.full(top + 1, taxonomy.ignore_index, dtype=taxonomy.dtype)
+            for label_id, name in self.nodes.items():
+                if name is not None and label_id >= 0:
+                    table[label_id] = taxonomy.index(name)
+            table.flags.writeable = False
+            object.__setattr__(self, "_table", table)
+        assert self._table is not None  # set just above
+        return self._table
 
     def __repr__(self) -> str:
         mapped = sum(name is not None for name in self.nodes.values())
