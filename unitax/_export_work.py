@@ -195,7 +195,7 @@ def _run_dask(
     if scheduler is None:
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never clash with another cluster
         )  # fmt: skip
     client = Client(scheduler or cluster)
     try:

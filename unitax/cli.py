@@ -7,7 +7,8 @@
 * ``unitax export CONFIG OUT`` reads, unifies and exports the datasets an
   export configuration names, with a progress bar; ``unitax inspect OUT``
   shows what an export holds; ``unitax demo OUT`` generates a small collection
-  in real formats and exports it.
+  in real formats and exports it; ``unitax train CONFIG`` trains on an
+  export (with ``unitax_train`` and torch installed).
 """
 
 from __future__ import annotations
@@ -310,6 +311,22 @@ def demo(
         ),
     )  # fmt: skip
     _print_report(console, out / "export")
+
+
+@app.command()
+def train(
+    config: Annotated[Path, typer.Argument(help="A training configuration (YAML).")],
+) -> None:
+    """Train an FCN with hierarchical heads on an export (needs unitax_train)."""
+    import logging
+
+    from unitax_train import require_torch
+
+    require_torch()
+    from unitax_train.train import main as train_main
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    train_main(config)
 
 
 def main() -> None:
