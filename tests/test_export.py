@@ -253,6 +253,20 @@ def test_kill_9_then_resume_is_identical(clean, script, tmp_path):
         assert json.loads((dest / ".unitax" / "export.json").read_text())
 
 
+@pytest.mark.parametrize(
+    "left", [(), ("export.json.tmp-unitax",)], ids=["folder", "temporary-marker"]
+)
+def test_resumes_a_claim_killed_before_its_rename(clean, script, tmp_path, left):
+    dest = tmp_path / "out"
+    (dest / ".unitax").mkdir(parents=True)
+    for name in left:
+        (dest / ".unitax" / name).write_bytes(b'{"finger')
+    datasets, maps, taxonomy, policies = _world(script)
+    export(datasets, maps, taxonomy, dest, policies=policies, engine="sequential",
+           flat=True)  # fmt: skip
+    assert tree_hash(dest) == clean[1]
+
+
 def test_policy_validation():
     with pytest.raises(ValueError, match="box_core"):
         Policy(box_core=0)

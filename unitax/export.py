@@ -195,7 +195,7 @@ def _jobs(
 def _claim(dest: Path, fingerprint: str) -> None:
     """Make ``dest`` ours: new, empty, or an export with the same fingerprint."""
     marker = dest / ".unitax" / "export.json"
-    if dest.exists() and any(dest.iterdir()):
+    if dest.exists() and any(dest.iterdir()) and not _interrupted_claim(dest):
         if not marker.is_file():
             raise ExportError(
                 f"{dest}: expected a new or empty folder, or a unitax export to "
@@ -209,6 +209,18 @@ def _claim(dest: Path, fingerprint: str) -> None:
             )
         return
     write(marker, json.dumps({"fingerprint": fingerprint}, indent=1).encode())
+
+
+def _interrupted_claim(dest: Path) -> bool:
+    """Whether ``dest`` holds only what a claim killed before its rename leaves.
+
+    That is ``.unitax/`` holding nothing, or only the marker's temporary file:
+    the folder is then as good as empty.
+    """
+    entries = list(dest.iterdir())
+    if [entry.name for entry in entries] != [".unitax"] or not entries[0].is_dir():
+        return False
+    return all(path.name == "export.json.tmp-unitax" for path in entries[0].iterdir())
 
 
 def _resume(
