@@ -14,22 +14,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import unitax as ux
+
+# The same small world as tests/test_rasterize.py.
+from tests.test_rasterize import MAPS, NODE, TAXONOMY, I
 from unitax._canvas import Canvas, lookup
 from unitax.annotations import Box, Mask, Tag
 from unitax.rasterize import Extra, rasterize, remap
 
-SIGN = ux.Label(id=0, name="sign")
-STOP = ux.Label(id=1, name="stop", parents=("sign",))
-YIELD = ux.Label(id=2, name="yield", parents=("sign",))
-SIGNS = ux.LabelSpace(name="signs", labels=(SIGN, STOP, YIELD), void=[255])
-CITY = ux.LabelSpace.from_names("city", ["road", "sign", "blur", "car"], void=[255])
-RULES = [
-    ux.rules.Same(labels=("city/sign", "signs/sign"), name="sign"),
-    ux.rules.Ignore(label="city/blur"),
-]
-TAXONOMY, MAPS = ux.unify([CITY, SIGNS], RULES)
-NODE = {name: TAXONOMY.index(name) for name in TAXONOMY.names}
-I = 255  # noqa: E741
 SHAPE = (12, 16)
 
 
