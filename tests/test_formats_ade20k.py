@@ -90,7 +90,9 @@ BAD = [
         1,
         id="id-not-in-space",
     ),
-    pytest.param(_orphan, r"ADE_train_2\.png: PNG without an image", 1, id="orphan"),
+    pytest.param(
+        _orphan, r"ADE_train_2\.png: annotation without an image", 1, id="orphan"
+    ),
     pytest.param(_missing, r"ADE_train_2\.jpg: no annotation PNG", 0, id="missing"),
     pytest.param(_sixteen_bit, r"got mode 'I;16'", 1, id="16-bit"),
     pytest.param(

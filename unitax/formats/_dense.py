@@ -25,9 +25,9 @@ from PIL import Image
 
 from unitax import _png
 from unitax._png import image_shape, read_label_png
-from unitax.annotations import Mask, Sample
+from unitax.annotations import Dataset, Mask, Sample
 from unitax.errors import FormatError
-from unitax.formats._common import Ledger, inside
+from unitax.formats._common import Errors, Ledger, inside
 from unitax.labels import LabelSpace
 
 __all__ = [
@@ -344,3 +344,44 @@ def stem_pairs(
         for image in sorted(images.glob(f"*{image_suffix}"))
     ]
     return pairs, list(annotations.glob("*.png"))
+
+
+def read_mask_folders(
+    root: Path,
+    *,
+    images: Path,
+    masks: Path,
+    split: str | None,
+    space: LabelSpace,
+    errors: Errors,
+    check_ids: bool,
+    layout: str,
+    noun: str = "mask",
+) -> Dataset:
+    """Read a layout of ``images/{split}/*.jpg`` beside ``masks/{split}/*.png``.
+
+    ``images`` and ``masks`` are relative to ``root``; each split is a folder
+    under ``masks``. One 8-bit single-channel `Mask` per image, in ``space``;
+    masks without an image are skipped (counted). ``noun`` is what messages
+    call a mask (ADE20K says "annotation").
+    """
+    ledger = Ledger(errors)
+    samples: list[Sample] = []
+    splits = folder_splits(root / masks, split, what=f"{noun}s", layout=layout)
+    for name in splits:
+        pairs, found = stem_pairs(
+            root / images / name, root / masks / name, split=name, image_suffix=".jpg"
+        )
+        samples += read_pairs(
+            pairs,
+            root=root,
+            space=space,
+            ledger=ledger,
+            what=f"{noun} PNG",
+            modes=ID8,
+            check_ids=check_ids,
+        )
+        skip_orphans(found, {p.annotation for p in pairs}, ledger=ledger, what=noun)
+    return Dataset(
+        space, tuple(samples), skipped=tuple(ledger.skipped), read=ledger.read
+    )

@@ -19,16 +19,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from unitax.annotations import Dataset, Sample
+from unitax.annotations import Dataset
 from unitax.builtin import builtin_label_space
-from unitax.formats._common import Errors, Ledger
-from unitax.formats._dense import (
-    ID8,
-    folder_splits,
-    read_pairs,
-    skip_orphans,
-    stem_pairs,
-)
+from unitax.formats._common import Errors
+from unitax.formats._dense import read_mask_folders
 
 __all__ = ["read_ade20k"]
 
@@ -83,30 +77,14 @@ def read_ade20k(
     >>> dataset.label_space.name, dataset.samples[0].key, dataset.samples[0].shape
     ('ade20k-150', 'validation/ADE_val_1', (2, 3))
     """
-    root = Path(root)
-    ledger = Ledger(errors)
-    space = builtin_label_space("ade20k-150")
-    samples: list[Sample] = []
-    splits = folder_splits(
-        root / "annotations", split, what="annotations", layout=_LAYOUT
-    )
-    for name in splits:
-        pairs, found = stem_pairs(
-            root / "images" / name,
-            root / "annotations" / name,
-            split=name,
-            image_suffix=".jpg",
-        )
-        samples += read_pairs(
-            pairs,
-            root=root,
-            space=space,
-            ledger=ledger,
-            what="annotation PNG",
-            modes=ID8,
-            check_ids=check_ids,
-        )
-        skip_orphans(found, {p.annotation for p in pairs}, ledger=ledger, what="PNG")
-    return Dataset(
-        space, tuple(samples), skipped=tuple(ledger.skipped), read=ledger.read
+    return read_mask_folders(
+        Path(root),
+        images=Path("images"),
+        masks=Path("annotations"),
+        split=split,
+        space=builtin_label_space("ade20k-150"),
+        errors=errors,
+        check_ids=check_ids,
+        layout=_LAYOUT,
+        noun="annotation",
     )

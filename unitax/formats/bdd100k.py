@@ -17,16 +17,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from unitax.annotations import Dataset, Sample
+from unitax.annotations import Dataset
 from unitax.builtin import builtin_label_space
-from unitax.formats._common import Errors, Ledger
-from unitax.formats._dense import (
-    ID8,
-    folder_splits,
-    read_pairs,
-    skip_orphans,
-    stem_pairs,
-)
+from unitax.formats._common import Errors
+from unitax.formats._dense import read_mask_folders
 
 __all__ = ["read_bdd100k"]
 
@@ -82,27 +76,13 @@ def read_bdd100k(
     >>> read_bdd100k(root).samples[0].annotations[0].key
     'labels/sem_seg/masks/val/b1.png'
     """
-    root = Path(root)
-    ledger = Ledger(errors)
-    space = builtin_label_space("bdd100k")
-    samples: list[Sample] = []
-    for name in folder_splits(root / _MASKS, split, what="masks", layout=_LAYOUT):
-        pairs, found = stem_pairs(
-            root / "images" / "10k" / name,
-            root / _MASKS / name,
-            split=name,
-            image_suffix=".jpg",
-        )
-        samples += read_pairs(
-            pairs,
-            root=root,
-            space=space,
-            ledger=ledger,
-            what="mask PNG",
-            modes=ID8,
-            check_ids=check_ids,
-        )
-        skip_orphans(found, {p.annotation for p in pairs}, ledger=ledger, what="mask")
-    return Dataset(
-        space, tuple(samples), skipped=tuple(ledger.skipped), read=ledger.read
+    return read_mask_folders(
+        Path(root),
+        images=Path("images", "10k"),
+        masks=_MASKS,
+        split=split,
+        space=builtin_label_space("bdd100k"),
+        errors=errors,
+        check_ids=check_ids,
+        layout=_LAYOUT,
     )
