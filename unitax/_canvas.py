@@ -440,17 +440,6 @@ class Canvas:
                 )
         return table
 
-    def paint_region(self, region: Polygon | RLE, overlap: str) -> None:
-        node = self.node_for(region)
-        if node is None:
-            return
-        try:
-            flat = self.region_pixels(region)
-        except ValueError as err:
-            self.fail(region, str(err))
-            return
-        self.claim(flat, node, overlap)
-
     def paint_regions(self, regions: Sequence[Polygon | RLE], overlap: str) -> None:
         """Paint regions in order; polygon rings go to the kernels in batches."""
         if overlap == "last" and self._fill_with_pillow(regions):
@@ -470,7 +459,7 @@ class Canvas:
             pixels: NDArray[np.intp] | ValueError
             if isinstance(region, RLE):
                 try:
-                    pixels = self.region_pixels(region)
+                    pixels = self.rle_pixels(region)
                 except ValueError as err:
                     pixels = err
             else:
@@ -527,33 +516,15 @@ class Canvas:
         self.work = table[filled.ravel()]
         return True
 
-    def region_pixels(self, region: Polygon | RLE) -> NDArray[np.intp]:
+    def rle_pixels(self, region: RLE) -> NDArray[np.intp]:
+        """Flat pixel indices of an RLE region (which must cover the image)."""
         height, width = self.shape
-        if isinstance(region, RLE):
-            if tuple(region.shape) != (height, width):
-                raise ValueError(
-                    f"RLE must cover the image shape {(height, width)}, got "
-                    f"{tuple(region.shape)}"
-                )
-            runs = _raster.rle_runs(region.counts, height, width)
-            return _flat(runs, width)
-        kernel = (
-            _raster.coco_polygon_runs
-            if region.convention == "coco"
-            else _raster.pil_polygon_runs
-        )
-        geometry = region.geometry
-        parts = (
-            geometry.geoms if isinstance(geometry, shapely.MultiPolygon) else [geometry]
-        )
-        filled = np.empty(0, dtype=np.intp)
-        for part in parts:
-            outer = _flat(kernel(_ring(part.exterior), height, width), width)
-            for hole in part.interiors:
-                cut = _flat(kernel(_ring(hole), height, width), width)
-                outer = np.setdiff1d(outer, cut, assume_unique=True)
-            filled = outer if not filled.size else np.union1d(filled, outer)
-        return filled
+        if tuple(region.shape) != (height, width):
+            raise ValueError(
+                f"RLE must cover the image shape {(height, width)}, got "
+                f"{tuple(region.shape)}"
+            )
+        return _flat(_raster.rle_runs(region.counts, height, width), width)
 
     def paint_box(
         self, box: Box, policy: str, core: float, overlap: str, outside: str
