@@ -6,9 +6,7 @@ Private: the conventions and the semantics are documented in
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Sequence
-from functools import cached_property
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -18,193 +16,16 @@ from numpy.typing import NDArray
 from unitax import _raster
 from unitax._pil import pil_fill
 from unitax._png import read_label_png
+from unitax._regions import _filled, _flat, _parts, _ring, _runs, _spans
+from unitax._values import _SENTINELS, Values
 from unitax.annotations import RLE, Annotation, Box, Mask, Polygon, Skip, Tag
 from unitax.errors import FormatError
-from unitax.targets import Extra, Target
-from unitax.taxonomy import LabelMap, Taxonomy
+from unitax.targets import Target
+from unitax.taxonomy import LabelMap
 
 __all__ = ["Canvas", "Values", "lookup"]
 
 
-class Values:
-    """The value table of one target under construction.
-
-    Values below ``len(taxonomy)`` are nodes; the next ones are *extras*,
-    numbered as they first appear: a ``"set"`` of leaves; a ``"union"`` (the
-    antichain of the most specific claims at a pixel, kept so that combining
-    claims is order-free, and turned into its set of leaves at the end); or a
-    ``"mixture"`` (a uniform mixture over such an antichain of nodes). Three
-    sentinels sit at the top of ``uint32``: ``UNSET`` (no claim at all: the
-    outside policy applies), ``UNKNOWN`` (no claim, but not outside: a void
-    mask pixel, a box's ignore band) and ``IGNORE`` (a contradiction or a
-    label sent to ignore: it overrides claims).
-    """
-
-    UNSET = 0xFFFFFFFF
-    UNKNOWN = 0xFFFFFFFE
-    IGNORE = 0xFFFFFFFD
-    _KINDS = ("set", "union", "mixture")
-
-    def __init__(self, taxonomy: Taxonomy) -> None:
-        self.taxonomy = taxonomy
-        self.nodes = len(taxonomy)
-        self.extras: list[tuple[str, int, frozenset[int]]] = []
-        self.extra_index: dict[tuple[str, int, frozenset[int]], int] = {}
-        self._node_bits: dict[int, int] = {}
-
-    @cached_property
-    def node_bits(self) -> list[int]:
-        """Each node's leaf set (made when first needed: most targets never do)."""
-        return [self.taxonomy.leaf_bits(name) for name in self.taxonomy.names]
-
-    @cached_property
-    def by_bits(self) -> dict[int, int]:
-        by_bits: dict[int, int] = {}
-        for index, bits in enumerate(self.node_bits):
-            by_bits.setdefault(bits, index)
-        return by_bits
-
-    def bits(self, value: int) -> int:
-        if value < self.nodes:  # one node at a time: few are ever asked for
-            bits = self._node_bits.get(value)
-            if bits is None:
-                bits = self.taxonomy.leaf_bits(self.taxonomy.names[value])
-                self._node_bits[value] = bits
-            return bits
-        return self.extras[value - self.nodes][1]
-
-    def kind(self, value: int) -> str:
-        if value < self.nodes:
-            return "node"
-        if value >= self.IGNORE:
-            return "sentinel"
-        return self.extras[value - self.nodes][0]
-
-    def of_bits(self, bits: int) -> int:
-        """A leaf set's value: the node with exactly these leaves, else an extra."""
-        if bits == 0:
-            return self.IGNORE
-        node = self.by_bits.get(bits)
-        return node if node is not None else self._extra("set", bits, frozenset())
-
-    def group(self, kind: str, members: frozenset[int]) -> int:
-        """A union or mixture over ``members``; one member is itself."""
-        if not members:
-            return self.IGNORE
-        if len(members) == 1:
-            return next(iter(members))
-        bits = 0
-        for member in members:
-            bits |= self.bits(member)
-        return self._extra(kind, bits, members)
-
-    def _extra(self, kind: str, bits: int, members: frozenset[int]) -> int:
-        key = (kind, bits, members)
-        index = self.extra_index.get(key)
-        if index is None:
-            index = self.nodes + len(self.extras)
-            self.extras.append(key)
-            self.extra_index[key] = index
-        return index
-
-    def members(self, value: int) -> frozenset[int]:
-        if self.kind(value) in ("union", "mixture"):
-            return self.extras[value - self.nodes][2]
-        return frozenset({value})
-
-    def antichain(self, old: int, new: int) -> frozenset[int]:
-        """The most specific claims among ``old``'s and the claim ``new``.
-
-        The minimal elements of a set of claims do not depend on the order
-        the claims arrive in, which makes ``"union"`` and ``"distribution"``
-        order-free.
-        """
-        members = self.members(old)
-        new_bits = self.bits(new)
-        if any(self.bits(m) & ~new_bits == 0 for m in members):
-            return members  # a member is at least as specific as the claim
-        kept = {m for m in members if new_bits & ~self.bits(m)}
-        return frozenset({*kept, new})
-
-    def combine(self, old: int, new: int, rule: str) -> int:
-        """The value of a pixel holding ``old`` when the claim ``new`` arrives."""
-        if old == self.UNSET or old == new:
-            return new
-        if new in (self.UNSET, self.UNKNOWN):
-            return old
-        if old == self.UNKNOWN:
-            return new
-        if self.IGNORE in (old, new):
-            return self.IGNORE
-        if rule == "last":
-            return new
-        if rule == "ignore":
-            return self.IGNORE
-        if rule == "specific":
-            return self.of_bits(self.bits(old) & self.bits(new))
-        kind = "union" if rule == "union" else "mixture"
-        return self.group(kind, self.antichain(old, new))
-
-    def combine_arrays(
-        self, old: NDArray[np.uint32], new: NDArray[np.uint32], rule: str
-    ) -> NDArray[np.uint32]:
-        """`combine` elementwise, computed once per distinct pair of values."""
-        size = self.nodes + len(self.extras) + _SENTINELS  # codes: value + 3
-        if size * size <= _MAX_PAIR_TABLE:
-            pairs = _codes(old).astype(np.intp) * size + _codes(new)
-            seen = np.flatnonzero(np.bincount(pairs, minlength=size * size))
-            table = np.zeros(size * size, dtype=np.uint32)
-            for pair in seen.tolist():
-                a, b = divmod(pair, size)
-                table[pair] = self.combine(_value(a), _value(b), rule)
-            taken: NDArray[np.uint32] = np.take(table, pairs)
-            return taken
-        packed = (old.astype(np.uint64) << np.uint64(32)) | new
-        uniques, inverse = np.unique(packed, return_inverse=True)
-        results = np.array(
-            [self.combine(int(p) >> 32, int(p) & 0xFFFFFFFF, rule) for p in uniques],
-            dtype=np.uint32,
-        )
-        combined: NDArray[np.uint32] = results[inverse.ravel()]
-        return combined
-
-    def settle(self, value: int) -> int:
-        """The final form of a value: a union becomes its set of leaves."""
-        if self.kind(value) == "union":
-            return self.of_bits(self.bits(value))
-        return value
-
-    def without(self, value: int, removed: int) -> int:
-        """``value`` with the leaves ``removed`` taken out (verified negatives)."""
-        if value >= self.IGNORE or value == self.UNKNOWN:
-            return value
-        if self.kind(value) == "mixture":
-            members = self.members(value)
-            return self.group(
-                "mixture", frozenset(m for m in members if self.bits(m) & ~removed)
-            )
-        return self.of_bits(self.bits(value) & ~removed)
-
-    def describe(self, value: int) -> Extra:
-        kind, bits, members = self.extras[value - self.nodes]
-        if kind == "mixture":
-            nodes = tuple(self.taxonomy.names[n] for n in sorted(members))
-            return Extra(nodes=nodes, weights=tuple(1.0 / len(nodes) for _ in nodes))
-        leaves = self.taxonomy.leaves
-        return Extra(
-            nodes=tuple(leaves[i] for i in range(len(leaves)) if bits >> i & 1)
-        )
-
-    def sort_key(self, value: int) -> tuple[int, int, tuple[int, ...]]:
-        kind, bits, members = self.extras[value - self.nodes]
-        return (self._KINDS.index(kind), bits, tuple(sorted(members)))
-
-
-# A box's claims (plain tuples: a box costs little), in pixel spans:
-# (r0, r1, c0, c1, i0, i1, j0, j1, band, band_rule, value, rule). ``band`` is
-# claimed on [r0, r1) x [c0, c1) outside the core [i0, i1) x [j0, j1), then
-# ``value`` on the core. A box without a core (``boxes="fill"``, or a core
-# that holds no pixel centre) is all band.
 _Rect = tuple[int, int, int, int, int, int, int, int, int, str, int, str]
 # A box as a rectangle with a single claim: (r0, r1, c0, c1, value, rule).
 _Solid = tuple[int, int, int, int, int, str]
@@ -831,18 +652,7 @@ class _Final(NamedTuple):
 
 _MAX_RECTS = 4096  # more boxes than this, or more overlaps, go on the uint32 canvas
 _STEP = 1 << 18  # bytes of ids per step of `lookup`: its temporaries stay in cache
-_SENTINELS = 3  # UNSET, UNKNOWN, IGNORE: the codes 2, 1, 0
 _SENTINEL_VALUES = (Values.IGNORE, Values.UNKNOWN, Values.UNSET)
-_MAX_PAIR_TABLE = 1 << 22
-
-
-def _codes(values: NDArray[np.uint32]) -> NDArray[np.uint32]:
-    """Canvas values as small codes: ``value + 3``, so the sentinels wrap to 0-2."""
-    return values + np.uint32(_SENTINELS)
-
-
-def _value(code: int) -> int:
-    return (code - _SENTINELS) & 0xFFFFFFFF
 
 
 def _dtype(total: int) -> type[np.unsignedinteger[Any]]:
@@ -998,105 +808,6 @@ def _distinct(values: NDArray[np.uint32]) -> list[int] | NDArray[np.uint32]:
         found.append(int(value))
         rest = rest[rest != value]
     return np.unique(values) if rest.size else found
-
-
-def _ring(ring: shapely.LinearRing) -> NDArray[np.float64]:
-    """Ring coordinates without shapely's closing repeat of the first vertex."""
-    coords = np.asarray(ring.coords, dtype=np.float64)
-    if len(coords) > 1 and (coords[0] == coords[-1]).all():
-        coords = coords[:-1]
-    return coords
-
-
-def _parts(region: Polygon) -> list[shapely.Polygon]:
-    geometry = region.geometry
-    if isinstance(geometry, shapely.MultiPolygon):
-        return list(geometry.geoms)
-    return [geometry]
-
-
-def _filled(
-    region: Polygon, runs: Iterator[_raster.Runs | ValueError], width: int
-) -> NDArray[np.intp] | ValueError:
-    """A polygon's pixels from its rings' runs, taken from ``runs`` in order.
-
-    The first broken ring's error is returned instead; all of the polygon's
-    rings are taken either way, so that ``runs`` stays in step.
-    """
-    filled = np.empty(0, dtype=np.intp)
-    error: ValueError | None = None
-    for part in _parts(region):
-        outer, *holes = [next(runs) for _ in range(1 + len(part.interiors))]
-        if error is None:
-            error = next(
-                (r for r in (outer, *holes) if isinstance(r, ValueError)), None
-            )
-        if error is not None:
-            continue
-        pixels = _flat(outer, width)  # type: ignore[arg-type]
-        for hole in holes:
-            cut = _flat(hole, width)  # type: ignore[arg-type]
-            pixels = np.setdiff1d(pixels, cut, assume_unique=True)
-        filled = pixels if not filled.size else np.union1d(filled, pixels)
-    return error if error is not None else filled
-
-
-def _runs(
-    convention: str, rings: list[NDArray[np.float64]], height: int, width: int
-) -> list[_raster.Runs | ValueError]:
-    """Runs of many rings in one batch; one by one where some ring is broken."""
-    if not rings:
-        return []
-    batch = (
-        _raster.coco_polygons_runs
-        if convention == "coco"
-        else _raster.pil_polygons_runs
-    )
-    single = (
-        _raster.coco_polygon_runs if convention == "coco" else _raster.pil_polygon_runs
-    )
-    try:
-        return list(batch(rings, height, width))
-    except ValueError:
-        results: list[_raster.Runs | ValueError] = []
-        for ring in rings:
-            try:
-                results.append(single(ring, height, width))
-            except ValueError as err:
-                results.append(err)
-        return results
-
-
-def _flat(runs: _raster.Runs, width: int) -> NDArray[np.intp]:
-    """Flat pixel indices of row runs, in increasing order of run."""
-    rows, starts, stops = (np.asarray(a, dtype=np.intp) for a in runs)
-    lengths = stops - starts
-    keep = lengths > 0
-    rows, starts, lengths = rows[keep], starts[keep], lengths[keep]
-    if not lengths.size:
-        return np.empty(0, dtype=np.intp)
-    ends = np.cumsum(lengths)
-    shift = np.repeat(rows * width + starts - (ends - lengths), lengths)
-    # The kernels' runs are sorted and disjoint, so these are sorted and unique.
-    flat: NDArray[np.intp] = np.arange(int(ends[-1]), dtype=np.intp) + shift
-    return flat
-
-
-def _spans(
-    x0: float, y0: float, x1: float, y1: float, height: int, width: int
-) -> tuple[int, int, int, int]:
-    """A box's pixel spans (r0, r1, c0, c1) by the pixel-centre rule, clipped.
-
-    The pixels whose centres lie in ``[y0, y1) x [x0, x1)``.
-    """
-    ceil = math.ceil
-    r0, r1, c0, c1 = ceil(y0 - 0.5), ceil(y1 - 0.5), ceil(x0 - 0.5), ceil(x1 - 0.5)
-    return (
-        r0 if r0 > 0 else 0,
-        r1 if r1 < height else height,
-        c0 if c0 > 0 else 0,
-        c1 if c1 < width else width,
-    )
 
 
 def _segments_to_ids(
