@@ -476,9 +476,10 @@ class LabelMap:
     def lut(self) -> NDArray[np.unsignedinteger[Any]]:
         """Lookup table from label id to node index, for dense remapping.
 
-        Its length is one more than the largest label or void id (at least
-        256 for ``uint8`` sources is *not* assumed). Void ids, unmapped ids
-        and ids sent to ignore hold ``taxonomy.ignore_index``. Negative
+        Its length is one more than the largest label or void id; callers
+        indexing with larger ids must extend it (`unitax.rasterize.remap`
+        does). Void ids, unmapped ids and ids sent to ignore hold
+        ``taxonomy.ignore_index``. Negative
         label ids (Cityscapes' ``license plate`` is -1) never appear in
         masks and are left out. Built once and read-only (copy it to edit).
         """
