@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import unitax as ux
+from unitax import _export_work
 from unitax.errors import ExportError
 from unitax.export import Policy, export, read_export, read_target
 from unitax.rasterize import rasterize
@@ -251,6 +252,31 @@ def test_kill_9_then_resume_is_identical(clean, script, tmp_path):
                flat=True)  # fmt: skip
         assert tree_hash(dest) == clean[1], f"trial {trial}"
         assert json.loads((dest / ".unitax" / "export.json").read_text())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the pool forks this process")
+def test_a_dying_pool_worker_stops_the_export_cleanly(
+    clean, script, tmp_path, monkeypatch
+):
+    datasets, maps, taxonomy, policies = _world(script)
+    dest = tmp_path / "out"
+    real = _export_work._export_one
+
+    def dies_on_one_sample(state, job):
+        if job.sample.key.endswith("05"):
+            os._exit(1)  # as a worker killed by the OOM killer
+        return real(state, job)
+
+    # Forked pool workers inherit the patch.
+    monkeypatch.setattr(_export_work, "_export_one", dies_on_one_sample)
+    with pytest.raises(ExportError, match="worker process of the pool died"):
+        export(datasets, maps, taxonomy, dest, policies=policies,
+               engine="process", workers=2, flat=True)  # fmt: skip
+    assert not (dest / "manifest.parquet").exists()
+    monkeypatch.undo()
+    export(datasets, maps, taxonomy, dest, policies=policies, engine="process",
+           workers=2, flat=True)  # fmt: skip
+    assert tree_hash(dest) == clean[1]
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,9 +162,8 @@ def _work(chunk: list[Job]) -> list[dict[str, Any]]:
 def _run_pool(
     state: State, chunks: list[list[Job]], workers: int
 ) -> Iterator[list[dict[str, Any]]]:
-    with ProcessPoolExecutor(
-        workers, initializer=_init_worker, initargs=(state,)
-    ) as pool:
+    pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(state,))
+    try:
         pending: set[Future[list[dict[str, Any]]]] = set()
         queue = iter(chunks)
         # Bounded in flight: the pool never holds the whole dataset.
@@ -177,6 +177,13 @@ def _run_pool(
                 yield future.result()
                 for chunk in itertools.islice(queue, 1):
                     pending.add(pool.submit(_work, chunk))
+    except BrokenProcessPool as err:
+        raise ExportError(
+            "a worker process of the pool died (killed, or out of memory?); "
+            "finished samples are kept: run the export again to resume"
+        ) from err
+    finally:  # on an error, the chunks not yet started are dropped
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _work_with(state: State, chunk: list[Job]) -> list[dict[str, Any]]:
