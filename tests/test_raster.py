@@ -397,7 +397,9 @@ def test_pil_fill_composes_the_exact_kernel_in_order(data):
         polygons.append([np.array(coords, dtype=np.float64).reshape(-1, 2)])
     rings = [r for polygon in polygons for r in polygon]
     values = [v for v, polygon in enumerate(polygons, start=1) for _ in polygon]
-    filled = pil_fill(rings, values, height, width)
+    ends = np.cumsum([len(ring) for ring in rings])
+    starts = ends - [len(ring) for ring in rings]
+    filled = pil_fill(np.concatenate(rings), starts, ends, values, height, width)
     expected = np.zeros((height, width), dtype=np.int32)
     for value, (ring,) in enumerate(polygons, start=1):
         runs = pil_polygon_runs(ring, height, width)

@@ -27,7 +27,7 @@ SHAPE = (12, 16)
 def general(monkeypatch: pytest.MonkeyPatch, *args, **kwargs) -> ux.rasterize.Target:
     """``rasterize`` with the fast paths switched off."""
     with monkeypatch.context() as patch:
-        patch.setattr(Canvas, "_dense_target", lambda self: None)
+        patch.setattr(Canvas, "_dense_target", lambda self, outside, removed: None)
         patch.setattr(Canvas, "_rects_target", lambda self, outside, removed: None)
         return rasterize(*args, **kwargs)
 
@@ -187,11 +187,17 @@ def test_three_core_boxes_over_one_pixel_combine_in_order():
     ]
 
 
-def test_an_ignored_label_box_wins_under_last():
-    # "last" lets the later box win, but ignore overrides every claim
+def test_later_boxes_cover_an_ignored_label_box_under_last():
+    # "last" lets the later box win over ignore too, as Pillow's drawing does
+    # for polygons (Cityscapes' json2labelImg draws "unlabeled" and then covers it)
     boxes = [Box((0, 0, 3, 1), 255), Box((1, 0, 4, 1), 1), Box((2, 0, 4, 1), 2)]
     target = rasterize(boxes, MAPS["signs"], shape=(1, 4), overlap="last")
-    assert target.array.tolist() == [[I, I, I, NODE["signs/yield"]]]
+    stop, yield_ = NODE["signs/stop"], NODE["signs/yield"]
+    assert target.array.tolist() == [[I, stop, yield_, yield_]]
+    # and an ignored box on top still wins
+    target = rasterize(boxes[1:] + boxes[:1], MAPS["signs"], shape=(1, 4),
+                       overlap="last")  # fmt: skip
+    assert target.array.tolist() == [[I, I, I, yield_]]
 
 
 # -- extras that turn out absent --------------------------------------------------
@@ -260,3 +266,35 @@ def test_pillow_fill_of_pil_polygons_equals_the_kernels(data):
         mask = runs_to_mask(pil_polygon_runs(ring, *SHAPE), *SHAPE)
         expected[mask] = table[polygon.label]
     assert np.array_equal(fast.array, expected)
+
+
+@given(data=st.data())
+def test_pillow_codes_kept_to_the_end_equal_the_general_path(data):
+    """Pillow's codes stay on the canvas until `finish` (or a later layer):
+    with the complement outside, verified negatives and boxes on top they give
+    what the uint32 canvas gives."""
+    import shapely
+
+    from unitax.annotations import Polygon
+
+    annotations: list[ux.annotations.Annotation] = []
+    for _ in range(data.draw(st.integers(0, 4))):
+        x, y = data.draw(st.floats(-2, 14)), data.draw(st.floats(-2, 10))
+        size = data.draw(st.floats(1, 9))
+        ring = [(x, y), (x + size, y), (x + size / 2, y + size)]
+        label = data.draw(st.sampled_from([0, 1, 2, 3, 255]))
+        annotations.append(Polygon(shapely.Polygon(ring), label, convention="pil"))
+    if data.draw(st.booleans()):
+        annotations.append(Tag(data.draw(st.sampled_from([0, 3])), positive=False))
+    if data.draw(st.booleans()):
+        annotations.append(Box((2, 2, 9, 7), 1))
+    options = {
+        "shape": SHAPE,
+        "overlap": "last",
+        "outside": data.draw(st.sampled_from(["ignore", "complement"])),
+    }
+    fast = rasterize(annotations, MAPS["city"], **options)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Canvas, "_fill_with_pillow", lambda self, regions, last: False)
+        slow = general(patch, annotations, MAPS["city"], **options)
+    assert_same(fast, slow)

@@ -37,30 +37,39 @@ class Canvas:
     """Layers of claims over one image, combined into a target at the end.
 
     The ``uint32`` work arrays are made only when needed. A mask alone on the
-    canvas (``dense``) and boxes alone on it (``rects``, ``solids``) are kept
+    canvas, or polygons drawn by Pillow alone on it (``dense``: small codes
+    and their table), and boxes alone on it (``rects``, ``solids``) are kept
     as they came and turned straight into the target's dtype at the end:
     `finish`. Anything else on the canvas paints them into the work arrays
     first: `_flush`.
     """
 
     def __init__(
-        self, label_map: LabelMap, shape: tuple[int, int], errors: str
+        self,
+        label_map: LabelMap,
+        shape: tuple[int, int],
+        errors: str,
+        *,
+        outside: str = "ignore",
+        tags: Sequence[Tag] = (),
     ) -> None:
         self.label_map = label_map
         self.taxonomy = label_map.taxonomy
         self.values = Values(self.taxonomy)
         self.shape = shape
         self.errors = errors
+        self.outside, self.tags = outside, tags
         self.skipped: list[Skip] = []
         self.below: NDArray[np.uint32] | None = None  # None: no claim
         self.work: NDArray[np.uint32] | None = None  # None: no claim
         self.layer = 0
-        self.dense: tuple[NDArray[Any], int] | None = None  # (ids, layer)
+        self.dense: _Dense | None = None
         self.rects: list[_Rect] = []  # boxes of the current layer
         self.solids: list[_Solid] | None = []  # the same, if all are solids
         self.claimed: set[int] = set()  # values claimed on uint32 work arrays
         self.box_nodes: dict[int, int] = {}  # label -> node, for many boxes
         self._complement: int | None = None
+        self.done: tuple[NDArray[np.unsignedinteger[Any]], _Final] | None = None
 
     def _blank(self) -> NDArray[np.uint32]:
         return np.full(self.shape[0] * self.shape[1], Values.UNSET, dtype=np.uint32)
@@ -81,9 +90,9 @@ class Canvas:
     def _flush(self) -> None:
         """Paint the kept mask and boxes into the work arrays."""
         if self.dense is not None:
-            ids, layer = self.dense
+            ids, table, layer = self.dense
             self.dense = None
-            values = self._mask_values(ids)
+            values = self._dense_values(ids, table)
             if layer == self.layer:
                 self.work = values
             else:  # layers went by with no claim: the mask is all that is below
@@ -226,10 +235,10 @@ class Canvas:
         elif mask.divisor != 1:
             ids = ids // mask.divisor
         if self._pristine():
-            self.dense = (ids, self.layer)
+            self.dense = _Dense(ids, None, self.layer)
             return
         self._flush()
-        values = self._mask_values(ids)
+        values = self._dense_values(ids, None)
         if self.work is None:
             self.work = values
         else:  # several masks on one image: one layer, combined like regions
@@ -240,12 +249,18 @@ class Canvas:
                     self.work[~unset], values[~unset], "specific"
                 )
 
-    def _mask_values(self, ids: NDArray[Any]) -> NDArray[np.uint32]:
-        """A mask's canvas values, flat."""
-        if ids.dtype == np.uint8 or ids.dtype == np.uint16:
-            table = self._mask_table(int(np.iinfo(ids.dtype).max))
-            return lookup(table, ids).reshape(-1)
-        return np.take(self._mask_table(_top(ids)), ids.ravel())
+    def _dense_values(
+        self, ids: NDArray[Any], table: NDArray[np.uint32] | None
+    ) -> NDArray[np.uint32]:
+        """The canvas values of dense ids through ``table`` (None: a mask's), flat."""
+        if table is None:
+            table = self._dense_table(ids)
+        return _through(table, ids).reshape(-1)
+
+    def _dense_table(self, ids: NDArray[Any]) -> NDArray[np.uint32]:
+        """The mask table for ``ids``: one entry per value of a uint8/16 dtype."""
+        covered = ids.dtype == np.uint8 or ids.dtype == np.uint16
+        return self._mask_table(int(np.iinfo(ids.dtype).max) if covered else _top(ids))
 
     def _mask_table(self, top: int) -> NDArray[np.uint32]:
         """Return the table label id -> value for masks.
@@ -261,9 +276,14 @@ class Canvas:
                 )
         return table
 
-    def paint_regions(self, regions: Sequence[Polygon | RLE], overlap: str) -> None:
-        """Paint regions in order; polygon rings go to the kernels in batches."""
-        if overlap == "last" and self._fill_with_pillow(regions):
+    def paint_regions(
+        self, regions: Sequence[Polygon | RLE], overlap: str, *, last: bool = False
+    ) -> None:
+        """Paint regions in order; polygon rings go to the kernels in batches.
+
+        ``last``: no later layer will claim anything on this canvas.
+        """
+        if overlap == "last" and self._fill_with_pillow(regions, last):
             return
         height, width = self.shape
         rings: dict[str, list[NDArray[np.float64]]] = {"coco": [], "pil": []}
@@ -293,48 +313,75 @@ class Canvas:
                 continue
             self.claim(pixels, node, overlap)
 
-    def _fill_with_pillow(self, regions: Sequence[Polygon | RLE]) -> bool:
+    def _fill_with_pillow(self, regions: Sequence[Polygon | RLE], last: bool) -> bool:
         """Paint PIL-convention polygons, later on top, with Pillow in one go.
 
         Exact (see `unitax._pil`) and as fast as Pillow. Only for a fresh
         layer of polygons without holes whose labels are all known; returns
-        False (nothing painted) otherwise, and the general path runs.
+        False (nothing painted) otherwise, and the general path runs. Where
+        they are all there is (``last``, nothing below, no verified negative),
+        Pillow draws the target's own values: the target is done.
         """
-        space = self.label_map.space
-        known = self.label_map.nodes.keys() | space.void
-        if self.work is not None or not all(
-            isinstance(region, Polygon)
-            and region.convention == "pil"
-            and int(region.label) in known
-            for region in regions
-        ):
+        if not regions or self.work is not None:
             return False
-        geometries = [region.geometry for region in regions]  # type: ignore[union-attr]
-        parts, owner = shapely.get_parts(geometries, return_index=True)
-        if shapely.get_num_interior_rings(parts).any():
-            return False
-        coords, ring = shapely.get_coordinates(
-            shapely.get_exterior_ring(parts), return_index=True
-        )
-        ends = np.flatnonzero(np.diff(ring)) + 1
-        rings = [each[:-1] for each in np.split(coords, ends)]  # drop closing points
+        known = self.label_map.nodes.keys() | self.label_map.space.void
         # Later polygons simply cover earlier ones, so each pixel needs only
         # its last claim: draw small codes of the claims, not polygon numbers.
-        claims: dict[int, int] = {}
+        claims: dict[int, int] = {}  # claim -> code
+        by_label: dict[int, int] = {}  # label -> code
         codes = []
         for region in regions:
-            node = self.node_for(region)  # labels are known: never fails here
-            claim = Values.IGNORE if node is None else node
-            codes.append(claims.setdefault(claim, len(claims) + 1))
+            if type(region) is not Polygon or region.convention != "pil":
+                return False  # (a subclass takes the general path too)
+            label = region.label
+            code = by_label.get(label)
+            if code is None:
+                if label not in known:
+                    return False
+                node = self.node_for(region)  # known: never fails here
+                claim = Values.IGNORE if node is None else node
+                code = by_label[label] = claims.setdefault(claim, len(claims) + 1)
+            codes.append(code)
+        parts = np.array([region.geometry for region in regions])  # type: ignore[union-attr]
+        owner = None  # parts are the regions
+        if (shapely.get_type_id(parts) != shapely.GeometryType.POLYGON).any():
+            parts, owner = shapely.get_parts(parts, return_index=True)
+        if shapely.get_num_interior_rings(parts).any():
+            return False
+        coords, part = shapely.get_coordinates(parts, return_index=True)
+        starts = np.flatnonzero(np.diff(part, prepend=-1))
+        ends = np.append(starts[1:], len(part)) - 1  # not the closing points
+        ring_codes = np.asarray(codes)[
+            part[starts] if owner is None else owner[part[starts]]
+        ]
+        final = None
+        if last and self._pristine() and all(tag.positive for tag in self.tags):
+            final = self._finals([Values.UNSET, *claims], self.outside, 0)
+            if final.dtype != np.uint8:
+                final = None
+        drawn = np.arange(len(claims) + 1)  # code -> value drawn
+        if final is not None:
+            drawn[0] = final.value[Values.UNSET]
+            drawn[list(claims.values())] = [final.value[c] for c in claims]
         try:
-            filled = pil_fill(rings, [codes[o] for o in owner.tolist()], *self.shape)
+            filled = pil_fill(
+                coords, starts, ends, drawn[ring_codes], *self.shape,
+                background=int(drawn[0]),
+            )  # fmt: skip
         except ValueError:
             return False
-        table = np.full(len(claims) + 1, Values.UNSET, dtype=np.uint32)
+        if final is not None:
+            self.done = self._drop_absent(filled.astype(np.uint8, copy=False), final)
+            return True
+        size = 256 if filled.dtype == np.uint8 else len(claims) + 1
+        table = np.full(size, Values.UNSET, dtype=np.uint32)
         for claim, code in claims.items():
             table[code] = claim
+        if self._pristine():  # kept as codes: `finish` or `_flush` looks them up
+            self.dense = _Dense(filled, table, self.layer)
+            return True
         self._flush()
-        self.work = table[filled.ravel()]
+        self.work = self._dense_values(filled, table)
         return True
 
     def rle_pixels(self, region: RLE) -> NDArray[np.intp]:
@@ -409,10 +456,12 @@ class Canvas:
 
     # -- result ----------------------------------------------------------------
 
-    def finish(self, outside: str, tags: Sequence[Tag]) -> Target:
+    def finish(self) -> Target:
+        """The target of everything painted, with the tags' nodes."""
+        outside = self.outside
         positive: list[int] = []
         negative: list[int] = []
-        for tag in tags:
+        for tag in self.tags:
             node = self.node_for(tag)
             if node is not None and node != Values.IGNORE:
                 (positive if tag.positive else negative).append(node)
@@ -420,9 +469,11 @@ class Canvas:
         for node in negative:
             removed |= self.values.bits(node)
         alone = self.work is None and self.below is None
-        done = None
-        if alone and self.dense is not None and not removed:
-            done = self._dense_target()
+        done = self.done
+        if done is not None:  # drawn as the target already
+            assert alone and not (removed or self.rects or self.dense)  # noqa: PT018
+        elif alone and self.dense is not None:
+            done = self._dense_target(outside, removed)
         elif alone and self.dense is None:
             done = self._rects_target(outside, removed)
         if done is None:
@@ -432,21 +483,23 @@ class Canvas:
             done = self._work_target(work, outside, removed)
         return self._result(*done, positive, negative)
 
-    def _dense_target(self) -> tuple[NDArray[np.unsignedinteger[Any]], _Final]:
-        """A mask alone: one lookup, straight into the target's dtype."""
+    def _dense_target(
+        self, outside: str, removed: int
+    ) -> tuple[NDArray[np.unsignedinteger[Any]], _Final]:
+        """Dense ids alone: one lookup, straight into the target's dtype."""
         assert self.dense is not None
-        ids = self.dense[0]
-        covered = ids.dtype == np.uint8 or ids.dtype == np.uint16  # every id
-        values = self._mask_table(
-            int(np.iinfo(ids.dtype).max) if covered else _top(ids)
-        )
-        # Nodes stay, UNKNOWN and IGNORE become ignore: no extras.
-        final = self._finals([Values.UNKNOWN, Values.IGNORE], "ignore", 0)
+        ids, table, _ = self.dense
+        if table is None:
+            table = self._dense_table(ids)
+        # Nodes stay nodes unless negatives remove leaves: settle the others.
         nodes = self.values.nodes
-        table = np.where(values < nodes, values, final.ignore).astype(final.dtype)
-        if covered:
-            return lookup(table, ids), final
-        return np.take(table, ids.ravel()).reshape(self.shape), final
+        others = table >= nodes if not removed else np.ones(len(table), dtype=bool)
+        present = [int(v) for v in _distinct(table[others])]
+        final = self._finals(present, outside, removed)
+        codes = table.astype(final.dtype)  # right where ``others`` is False
+        for value in present:
+            codes[table == value] = final.value[value]
+        return self._drop_absent(_through(codes, ids).reshape(self.shape), final)
 
     def _rects_target(
         self, outside: str, removed: int
@@ -643,6 +696,12 @@ class Canvas:
         )
 
 
+class _Dense(NamedTuple):
+    ids: NDArray[Any]  # the image's ids or codes
+    table: NDArray[np.uint32] | None  # ids -> canvas values; None: a mask's
+    layer: int
+
+
 class _Final(NamedTuple):
     dtype: np.dtype[Any]
     ignore: int
@@ -713,6 +772,15 @@ def lookup(
         stop = start + step
         np.take(table, source[start:stop], out=target[start:stop], mode="wrap")
     return out
+
+
+def _through(table: NDArray[Any], ids: NDArray[Any]) -> NDArray[Any]:
+    """``table[ids]``: `lookup` where ``table`` covers the ids' dtype."""
+    if (ids.dtype == np.uint8 or ids.dtype == np.uint16) and len(table) == 1 << (
+        8 * ids.dtype.itemsize
+    ):
+        return lookup(table, ids)
+    return np.take(table, ids)
 
 
 def _top(ids: NDArray[Any]) -> int:

@@ -134,12 +134,10 @@ class Values:
             return new
         if new in (self.UNSET, self.UNKNOWN):
             return old
-        if old == self.UNKNOWN:
+        if old == self.UNKNOWN or rule == "last":  # later wins, over ignore too
             return new
         if self.IGNORE in (old, new):
             return self.IGNORE
-        if rule == "last":
-            return new
         if rule == "ignore":
             return self.IGNORE
         if rule == "specific":

@@ -33,7 +33,8 @@ set. Claims are combined as sets:
   ``"union"`` keeps the more specific of nested nodes and the union of
   unrelated ones (one of the objects is in front: order-free); ``"ignore"``
   writes ignore wherever two different nodes meet; ``"last"`` lets the later
-  annotation win (``order`` decides which is later).
+  annotation win, also over an ignored label, as drawing does (``order``
+  decides which is later).
 * Boxes: ``boxes="fill"`` claims the whole box (IV2018's GTSDB labels);
   ``"core"`` claims only the centre ``box_core`` fraction of each side and
   leaves a band of ignore (Khoreva et al. 2017, Box^i); ``"distribution"``
@@ -200,34 +201,39 @@ def rasterize(
             f"{label_map.space.name!r} is not exhaustive"
         )
     height, width = (int(shape[0]), int(shape[1]))
-    canvas = Canvas(label_map, (height, width), errors)
     masks: list[Mask] = []
     regions: list[Polygon | RLE] = []
     box_list: list[Box] = []
     tags: list[Tag] = []
+    layers: dict[type, list[Any]] = {
+        Mask: masks,
+        Polygon: regions,
+        RLE: regions,
+        Box: box_list,
+        Tag: tags,
+    }
     for annotation in annotations:
-        if isinstance(annotation, Mask):
-            masks.append(annotation)
-        elif isinstance(annotation, Polygon | RLE):
-            regions.append(annotation)
-        elif isinstance(annotation, Box):
-            box_list.append(annotation)
-        elif isinstance(annotation, Tag):
-            tags.append(annotation)
-        else:
-            raise TypeError(f"expected an annotation, got {type(annotation).__name__}")
+        layer = layers.get(type(annotation))
+        if layer is None:  # a subclass, or not an annotation
+            kind = next((k for k in layers if isinstance(annotation, k)), None)
+            if kind is None:
+                name = type(annotation).__name__
+                raise TypeError(f"expected an annotation, got {name}")
+            layer = layers[kind]
+        layer.append(annotation)
+    canvas = Canvas(label_map, (height, width), errors, outside=outside, tags=tags)
     for mask in masks:
         canvas.paint_mask(mask, max_pixels=max_pixels)
     canvas.next_layer()
     if order == "area":
         regions.sort(key=lambda a: -_area(a))
-    canvas.paint_regions(regions, overlap)
+    canvas.paint_regions(regions, overlap, last=not box_list)
     canvas.next_layer()
     if order == "area":
         box_list.sort(key=lambda box: -box.area)
     for box in box_list:
         canvas.paint_box(box, boxes, box_core, overlap, outside)
-    return canvas.finish(outside, tags)
+    return canvas.finish()
 
 
 def stack(lower: Target, upper: Target, taxonomy: Taxonomy) -> Target:
