@@ -30,14 +30,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from unitax.errors import TaxonomyError
 from unitax.rules import Same, normalize_name
 from unitax.taxonomy import LabelMap, Taxonomy, bits_to_matrix
+
+if TYPE_CHECKING:  # imported where used: pandas costs ~80 MiB, not needed to read
+    import pandas as pd
 
 __all__ = ["COLUMNS", "COVERAGE", "KINDS", "coverage", "find_conflicts", "summarize"]
 
@@ -145,6 +147,8 @@ def find_conflicts(
     >>> findings.detail[3]
     "'a/rider' is one label where b has 2 below it: 'bicyclist', 'motorcyclist'"
     """
+    import pandas as pd
+
     index = _Index(taxonomy, label_maps)
     rows = [
         *_name_collisions(index),
@@ -211,6 +215,8 @@ def coverage(taxonomy: Taxonomy, label_maps: Mapping[str, LabelMap]) -> pd.DataF
     b/bicyclist        ancestor   exact
     b/car                absent   exact
     """
+    import pandas as pd
+
     index = _Index(taxonomy, label_maps)
     leaves = taxonomy.leaves
     width = len(leaves)
@@ -257,6 +263,8 @@ def summarize(taxonomy: Taxonomy, label_maps: Mapping[str, LabelMap]) -> pd.Data
     a           2       1        1         0             0                2
     b           2       2        0         1             2                0
     """
+    import pandas as pd
+
     index = _Index(taxonomy, label_maps)
     table = coverage(taxonomy, label_maps)
     unmapped: dict[str, int] = defaultdict(int)

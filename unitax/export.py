@@ -45,9 +45,6 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from unitax._export_work import (
     KEY,
@@ -295,7 +292,7 @@ def _finish(
         manifest.append({**fields, "extra_sets": sets, "skipped": len(row["skipped"])})
     dest = state.dest
     write(dest / "taxonomy.json", taxonomy.to_json().encode())
-    write(dest / "sets.parquet", _parquet(pd.DataFrame(set_rows)))
+    write(dest / "sets.parquet", _parquet(set_rows))
     buffer = io.BytesIO()
     np.save(buffer, membership)
     write(dest / "membership.npy", buffer.getvalue())
@@ -305,7 +302,7 @@ def _finish(
         )
     write(dest / "report.json", json.dumps(_report(datasets, rows), indent=1).encode())
     path = dest / "manifest.parquet"
-    write(path, _parquet(pd.DataFrame(manifest, columns=[*_MANIFEST, "extra_sets"])))
+    write(path, _parquet(manifest, columns=[*_MANIFEST, "extra_sets"]))
     return path
 
 
@@ -314,7 +311,13 @@ _MANIFEST = ("dataset", "key", "split", "source", "image", "target", "flat", "he
              "sha256")  # fmt: skip
 
 
-def _parquet(frame: pd.DataFrame) -> bytes:
+def _parquet(records: list[dict[str, Any]], columns: list[str] | None = None) -> bytes:
+    # Imported here: pandas and pyarrow cost ~85 MiB, which readers don't need.
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.DataFrame(records, columns=columns)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd", write_statistics=False)

@@ -6,16 +6,17 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow.parquet as pq
 from numpy.typing import NDArray
 from PIL import Image
 
 from unitax.errors import ExportError
 from unitax.taxonomy import Taxonomy
+
+if TYPE_CHECKING:  # imported where used: pandas costs ~80 MiB, not needed to read
+    import pandas as pd
 
 __all__ = ["Export", "read_export", "read_target"]
 
@@ -45,6 +46,8 @@ def read_export(path: str | os.PathLike[str]) -> Export:
     ExportError
         If ``path`` holds no finished export (no manifest).
     """
+    import pyarrow.parquet as pq
+
     root = Path(path)
     if not (root / "manifest.parquet").is_file():
         raise ExportError(

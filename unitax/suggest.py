@@ -61,10 +61,9 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from unitax._suggest_signals import (
@@ -81,6 +80,9 @@ from unitax._suggest_signals import (
 from unitax.labels import LabelSpace
 from unitax.rules import IsA, Overlap, Rule, Same, describe, write_rules
 from unitax.unify import unify
+
+if TYPE_CHECKING:  # imported where used: pandas costs ~80 MiB, not needed to read
+    import pandas as pd
 
 __all__ = ["COLUMNS", "SuggestionKind", "accept", "suggest_rules"]
 
@@ -272,6 +274,8 @@ def _rule(kind: str, a: str, b: str, evidence: str) -> Rule:
 
 
 def _frame(rows: list[tuple[str, str, str, float, str]]) -> pd.DataFrame:
+    import pandas as pd
+
     records = []
     for kind, a, b, conf, evidence in rows:
         rule = _rule(kind, a, b, evidence)

@@ -17,10 +17,12 @@ total row, with any annotation). ``attrs`` holds ``read`` and ``skipped``.
 from __future__ import annotations
 
 from collections import Counter
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from unitax.annotations import RLE, Annotation, Box, Dataset, Mask, Polygon, Tag
+
+if TYPE_CHECKING:  # imported where used: pandas costs ~80 MiB, not needed to read
+    import pandas as pd
 
 __all__ = ["KINDS", "summarize_dataset"]
 
@@ -60,6 +62,8 @@ def summarize_dataset(dataset: Dataset) -> pd.DataFrame:
     1      dog    0             1      1        1
     2  (total)    1             1      2        1
     """
+    import pandas as pd
+
     per_label: Counter[tuple[int, str]] = Counter()
     totals: Counter[str] = Counter()
     samples_of: Counter[int] = Counter()
