@@ -1,7 +1,10 @@
 """The working canvas of `unitax.rasterize`: values, claims and layers.
 
 Private: the conventions and the semantics are documented in
-`unitax.rasterize`; this module implements them.
+`unitax.rasterize`; this module implements them, with `unitax._boxes` (box
+painting, mixed into `Canvas`), `unitax._codes` (canvas values to target
+values), `unitax._values` (the claim algebra) and `unitax._regions`,
+`unitax._raster` and `unitax._pil` (region pixels).
 """
 
 from __future__ import annotations
@@ -14,10 +17,22 @@ import shapely
 from numpy.typing import NDArray
 
 from unitax import _raster
+from unitax._boxes import BoxLayer, _Rect, _Solid
+from unitax._codes import (
+    _SENTINEL_VALUES,
+    _code_table,
+    _distinct,
+    _dtype,
+    _Final,
+    _take_codes,
+    _through,
+    _top,
+    lookup,
+)
 from unitax._pil import pil_fill
 from unitax._png import read_label_png
-from unitax._regions import _filled, _flat, _parts, _ring, _runs, _spans
-from unitax._values import _SENTINELS, Values
+from unitax._regions import _filled, _flat, _parts, _ring, _runs
+from unitax._values import Values
 from unitax.annotations import RLE, Annotation, Box, Mask, Polygon, Skip, Tag
 from unitax.errors import FormatError
 from unitax.targets import Target
@@ -26,14 +41,7 @@ from unitax.taxonomy import LabelMap
 __all__ = ["Canvas", "Values", "lookup"]
 
 
-_Rect = tuple[int, int, int, int, int, int, int, int, int, str, int, str]
-# A box as a rectangle with a single claim: (r0, r1, c0, c1, value, rule).
-_Solid = tuple[int, int, int, int, int, str]
-# Windows (r0, r1, c0, c1) that sets of boxes share, and the sets: `_cliques`.
-_Cliques = list[tuple[tuple[int, int, int, int], tuple[int, ...]]]
-
-
-class Canvas:
+class Canvas(BoxLayer):
     """Layers of claims over one image, combined into a target at the end.
 
     The ``uint32`` work arrays are made only when needed. A mask alone on the
@@ -153,40 +161,6 @@ class Canvas:
             out[current == old] = result
             self.claimed.add(result)
         return out
-
-    def _paint_rect(
-        self, grid: NDArray[np.uint32], rect: _Rect, origin: tuple[int, int] = (0, 0)
-    ) -> None:
-        """Claim ``rect`` on ``grid``, a window of the image at ``origin``.
-
-        The parts of the box outside the window are left out.
-        """
-        height, width = grid.shape
-        top, left = origin
-        r0, r1, c0, c1, i0, i1, j0, j1, band, band_rule, value, rule = rect
-        r0, r1 = max(r0 - top, 0), min(r1 - top, height)
-        c0, c1 = max(c0 - left, 0), min(c1 - left, width)
-        if r0 >= r1 or c0 >= c1:
-            return
-        outer = grid[r0:r1, c0:c1]
-        i0, i1 = max(i0 - top, r0), min(i1 - top, r1)
-        j0, j1 = max(j0 - left, c0), min(j1 - left, c1)
-        if i0 >= i1 or j0 >= j1:  # no core: all band
-            self._claim_view(outer, band, band_rule)
-            return
-        if int(outer.min()) == Values.UNSET:  # no claim there yet: two slices
-            outer[...] = band
-            grid[i0:i1, j0:j1] = value
-            self.claimed.update((band, value))
-            return
-        for strip in (  # the band: above, below, left and right of the core
-            grid[r0:i0, c0:c1],
-            grid[i1:r1, c0:c1],
-            grid[i0:i1, c0:j0],
-            grid[i0:i1, j1:c1],
-        ):
-            self._claim_view(strip, band, band_rule)
-        self._claim_view(grid[i0:i1, j0:j1], value, rule)
 
     # -- annotations ----------------------------------------------------------
 
@@ -394,66 +368,6 @@ class Canvas:
             )
         return _flat(_raster.rle_runs(region.counts, height, width), width)
 
-    def paint_box(
-        self, box: Box, policy: str, core: float, overlap: str, outside: str
-    ) -> None:
-        node = self.box_nodes.get(box.label)
-        if node is None:
-            node = self.node_for(box)
-            if node is None:
-                return
-            self.box_nodes[box.label] = node
-        height, width = self.shape
-        x0, y0, x1, y1 = box.xyxy
-        if x1 <= x0 or y1 <= y0:
-            self.fail(
-                box, f"box must have positive width and height, got xyxy {box.xyxy}"
-            )
-            return
-        r0, r1, c0, c1 = _spans(x0, y0, x1, y1, height, width)
-        if r0 >= r1 or c0 >= c1:
-            self.fail(
-                box, f"box {box.xyxy} covers no pixel centre of the {self.shape} image"
-            )
-            return
-        rule = "distribution" if policy == "distribution" else overlap
-        solid: _Solid | None
-        if policy != "core":
-            rect = (r0, r1, c0, c1, 0, 0, 0, 0, node, rule, node, rule)
-            solid = (r0, r1, c0, c1, node, rule)
-        else:
-            half_w, half_h = (x1 - x0) * core / 2, (y1 - y0) * core / 2
-            center_x, center_y = (x0 + x1) / 2, (y0 + y1) / 2
-            i0, i1, j0, j1 = _spans(
-                center_x - half_w,
-                center_y - half_h,
-                center_x + half_w,
-                center_y + half_h,
-                height,
-                width,
-            )
-            band, band_rule = Values.UNKNOWN, rule
-            if outside != "complement":  # the band ends as ignore, like the pixels
-                solid = (i0, i1, j0, j1, node, rule)  # no box claims: the core alone
-            elif node != Values.IGNORE:  # the band: the object, or none of the labels
-                either = self.values.bits(node) | self._complement_bits()
-                band, band_rule = self.values.of_bits(either), "union"
-                solid = None
-            else:  # an ignored box: nothing is known on its band either
-                solid = None
-            rect = (r0, r1, c0, c1, i0, i1, j0, j1, band, band_rule, node, rule)
-        if self.rects or self._pristine():
-            self.rects.append(rect)  # painted at the end, straight into the target
-            if solid is None:
-                self.solids = None
-            elif (
-                self.solids is not None and solid[0] < solid[1] and solid[2] < solid[3]
-            ):
-                self.solids.append(solid)
-            return
-        self._flush()
-        self._paint_rect(self._work().reshape(self.shape), rect)
-
     # -- result ----------------------------------------------------------------
 
     def finish(self) -> Target:
@@ -500,87 +414,6 @@ class Canvas:
         for value in present:
             codes[table == value] = final.value[value]
         return self._drop_absent(_through(codes, ids).reshape(self.shape), final)
-
-    def _rects_target(
-        self, outside: str, removed: int
-    ) -> tuple[NDArray[np.unsignedinteger[Any]], _Final] | None:
-        """Boxes alone: slices of the target, in its dtype.
-
-        Solids (module comments) are painted with their final values, in
-        order; then each window that a set of them shares is painted with
-        their claims combined in order, smaller sets first, so that each pixel
-        ends with the combination of exactly the boxes over it. Other boxes
-        are painted with their band and core, and each window two of them
-        share is claimed afresh on ``uint32`` by all the boxes that touch it.
-        None where boxes overlap too much.
-        """
-        pixels = self.shape[0] * self.shape[1]
-        solids = self.solids
-        if solids is not None:
-            cliques = _cliques(solids, pixels, deep=True)
-            if cliques is None:
-                return None
-            return self._solids_target(solids, cliques, outside, removed)
-        rects = self.rects
-        cliques = _cliques(rects, pixels, deep=False)
-        if cliques is None:
-            return None
-        grids = [self._window(rects, window) for window, _ in cliques]
-        candidates = {Values.UNSET, *self.claimed}
-        for rect in rects:
-            candidates.add(rect[8])
-            candidates.add(rect[10])
-        final = self._finals(sorted(candidates), outside, removed)
-        value = final.value
-        array = np.full(self.shape, value[Values.UNSET], dtype=final.dtype)
-        for r0, r1, c0, c1, i0, i1, j0, j1, band, _, node, _ in rects:
-            array[r0:r1, c0:c1] = value[band]
-            if i0 < i1 and j0 < j1:
-                array[i0:i1, j0:j1] = value[node]
-        if grids:
-            table = _code_table(final)
-            for (top, left), grid in grids:
-                height, width = grid.shape
-                array[top : top + height, left : left + width] = _take_codes(
-                    table, grid
-                )
-        return self._drop_absent(array, final)
-
-    def _solids_target(
-        self,
-        solids: list[_Solid],
-        cliques: _Cliques,
-        outside: str,
-        removed: int,
-    ) -> tuple[NDArray[np.unsignedinteger[Any]], _Final]:
-        """Solids alone, with the sets of them that share windows: `_cliques`."""
-        folded: dict[tuple[int, ...], int] = {}
-        combine = self.values.combine
-        for _, members in cliques:
-            rest = members[:-1]
-            before = folded[rest] if len(rest) > 1 else solids[rest[0]][4]
-            last = solids[members[-1]]
-            folded[members] = combine(before, last[4], last[5])
-        candidates = {Values.UNSET, *folded.values(), *(s[4] for s in solids)}
-        final = self._finals(sorted(candidates), outside, removed)
-        value = final.value
-        array = np.full(self.shape, value[Values.UNSET], dtype=final.dtype)
-        for r0, r1, c0, c1, node, _ in solids:
-            array[r0:r1, c0:c1] = value[node]
-        for (r0, r1, c0, c1), members in cliques:
-            array[r0:r1, c0:c1] = value[folded[members]]
-        return self._drop_absent(array, final)
-
-    def _window(
-        self, rects: list[_Rect], window: tuple[int, int, int, int]
-    ) -> tuple[tuple[int, int], NDArray[np.uint32]]:
-        """The boxes that touch ``window`` (r0, r1, c0, c1), claimed in order."""
-        r0, r1, c0, c1 = window
-        grid = np.full((r1 - r0, c1 - c0), Values.UNSET, dtype=np.uint32)
-        for rect in rects:
-            if rect[0] < r1 and r0 < rect[1] and rect[2] < c1 and c0 < rect[3]:
-                self._paint_rect(grid, rect, (r0, c0))
-        return (r0, c0), grid
 
     def _work_target(
         self, work: NDArray[np.uint32], outside: str, removed: int
@@ -700,182 +533,6 @@ class _Dense(NamedTuple):
     ids: NDArray[Any]  # the image's ids or codes
     table: NDArray[np.uint32] | None  # ids -> canvas values; None: a mask's
     layer: int
-
-
-class _Final(NamedTuple):
-    dtype: np.dtype[Any]
-    ignore: int
-    value: dict[int, int]  # canvas value -> target value
-    extras: tuple[int, ...]  # canvas values of the target's extras, in order
-
-
-_MAX_RECTS = 4096  # more boxes than this, or more overlaps, go on the uint32 canvas
-_STEP = 1 << 18  # bytes of ids per step of `lookup`: its temporaries stay in cache
-_SENTINEL_VALUES = (Values.IGNORE, Values.UNKNOWN, Values.UNSET)
-
-
-def _dtype(total: int) -> type[np.unsignedinteger[Any]]:
-    return np.uint8 if total < 255 else np.uint16 if total < 65535 else np.uint32
-
-
-def _code_table(final: _Final) -> NDArray[np.unsignedinteger[Any]]:
-    """Return the table code -> target value for the canvas values of ``final``."""
-    codes = {(v + _SENTINELS) & 0xFFFFFFFF: t for v, t in final.value.items()}
-    table = np.full(max(codes) + 1, final.ignore, dtype=final.dtype)
-    table[list(codes)] = list(codes.values())
-    return table
-
-
-def _take_codes(
-    table: NDArray[np.unsignedinteger[Any]], work: NDArray[np.uint32]
-) -> NDArray[np.unsignedinteger[Any]]:
-    """``table[codes of work]``, by cache-sized steps."""
-    out = np.empty(work.shape, dtype=table.dtype)
-    source, target = work.reshape(-1), out.reshape(-1)
-    step = _STEP // 8
-    codes = np.empty(min(step, source.size), dtype=np.uint32)
-    for start in range(0, source.size, step):
-        chunk = source[start : start + step]
-        part = codes[: chunk.size]
-        np.add(chunk, np.uint32(_SENTINELS), out=part)
-        np.take(table, part, out=target[start : start + step])
-    return out
-
-
-def lookup(
-    table: NDArray[np.unsignedinteger[Any]], ids: NDArray[Any]
-) -> NDArray[np.unsignedinteger[Any]]:
-    """Return ``table[ids]`` for ``uint8`` or ``uint16`` ids, all in ``table``.
-
-    A ``uint8`` -> ``uint8`` table runs through `bytes.translate` (a C loop,
-    several times faster than numpy's indexing); others through `numpy.take`
-    by steps, so that the ``intp`` copy of the ids stays small and in cache.
-    """
-    if ids.dtype != np.uint8 and ids.dtype != np.uint16:
-        raise TypeError(f"ids must be uint8 or uint16, got {ids.dtype}")
-    if len(table) != 1 << (8 * ids.dtype.itemsize):
-        raise ValueError(
-            f"table must have one entry per {ids.dtype} value, got {len(table)}"
-        )
-    out = np.empty(ids.shape, dtype=table.dtype)
-    source, target = ids.reshape(-1), out.reshape(-1)
-    if table.dtype == np.uint8 and ids.dtype == np.uint8:
-        table_bytes = table.tobytes()
-        source_bytes, target_bytes = source.data, target.data
-        for start in range(0, source.size, _STEP):
-            stop = start + _STEP
-            chunk = bytearray(source_bytes[start:stop])
-            target_bytes[start:stop] = chunk.translate(table_bytes)
-        return out
-    step = _STEP // 8
-    for start in range(0, source.size, step):
-        stop = start + step
-        np.take(table, source[start:stop], out=target[start:stop], mode="wrap")
-    return out
-
-
-def _through(table: NDArray[Any], ids: NDArray[Any]) -> NDArray[Any]:
-    """``table[ids]``: `lookup` where ``table`` covers the ids' dtype."""
-    if (ids.dtype == np.uint8 or ids.dtype == np.uint16) and len(table) == 1 << (
-        8 * ids.dtype.itemsize
-    ):
-        return lookup(table, ids)
-    return np.take(table, ids)
-
-
-def _top(ids: NDArray[Any]) -> int:
-    return int(ids.max()) if ids.size else 0
-
-
-def _cliques(
-    rects: Sequence[_Rect] | Sequence[_Solid], pixels: int, *, deep: bool
-) -> _Cliques | None:
-    """The windows (r0, r1, c0, c1) that sets of boxes share, and the sets.
-
-    Pairs first, then (``deep``) sets of three, and so on: each set whose
-    boxes all share a pixel, once. None where there are too many boxes or
-    sets, or the pairs' windows hold more than four times ``pixels``: the
-    uint32 canvas is faster then.
-    """
-    if len(rects) > _MAX_RECTS:
-        return None
-    pairs = _pairs(rects)
-    if pairs is None:
-        return None
-    level: _Cliques = []
-    later: dict[int, list[int]] = {}  # box -> the later boxes it overlaps
-    for i, j in pairs:
-        a, b = rects[i], rects[j]
-        window = (max(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), min(a[3], b[3]))
-        level.append((window, (i, j)))
-        later.setdefault(i, []).append(j)
-    if sum((r1 - r0) * (c1 - c0) for (r0, r1, c0, c1), _ in level) > 4 * pixels:
-        return None
-    found = list(level)
-    while deep and level:
-        bigger: _Cliques = []
-        for (w0, w1, v0, v1), members in level:
-            for k in later.get(members[0], ()):
-                if k <= members[-1]:
-                    continue
-                r0, r1, c0, c1 = rects[k][:4]
-                if r0 < w1 and w0 < r1 and c0 < v1 and v0 < c1:
-                    window = (max(w0, r0), min(w1, r1), max(v0, c0), min(v1, c1))
-                    bigger.append((window, (*members, k)))
-        found.extend(bigger)
-        if len(found) > _MAX_RECTS:
-            return None
-        level = bigger
-    return found
-
-
-def _pairs(rects: Sequence[_Rect] | Sequence[_Solid]) -> list[tuple[int, int]] | None:
-    """The pairs (i, j), i < j, of boxes that share a pixel; None if too many.
-
-    A sweep down the rows for few boxes, numpy blocks for many.
-    """
-    count = len(rects)
-    pairs: list[tuple[int, int]] = []
-    if count <= 256:
-        order = sorted(range(count), key=[rect[0] for rect in rects].__getitem__)
-        spans = [rects[k][:4] for k in order]
-        for a, (_, r1, c0, c1) in enumerate(spans):
-            for b in range(a + 1, count):
-                s0, _, d0, d1 = spans[b]
-                if s0 >= r1:  # this and all later boxes start below box a
-                    break
-                if d0 < c1 and c0 < d1:
-                    i, j = order[a], order[b]
-                    pairs.append((i, j) if i < j else (j, i))
-        return sorted(pairs) if len(pairs) <= _MAX_RECTS else None
-    flat = np.array([v for rect in rects for v in rect[:4]], dtype=np.int64)
-    top, bottom, left, right = flat.reshape(-1, 4).T
-    block = max(1, (1 << 16) // count)
-    for start in range(0, count, block):
-        part = slice(start, start + block)
-        first, second = np.nonzero(
-            (top[part, None] < bottom)
-            & (top < bottom[part, None])
-            & (left[part, None] < right)
-            & (left < right[part, None])
-        )
-        first += start
-        keep = second > first
-        pairs.extend(zip(first[keep].tolist(), second[keep].tolist(), strict=True))
-        if len(pairs) > _MAX_RECTS:
-            return None
-    return pairs
-
-
-def _distinct(values: NDArray[np.uint32]) -> list[int] | NDArray[np.uint32]:
-    """The distinct values of an array that mostly holds very few."""
-    found: list[int] = []
-    rest = values.reshape(-1)
-    while rest.size and len(found) < 8:
-        value = rest[0]
-        found.append(int(value))
-        rest = rest[rest != value]
-    return np.unique(values) if rest.size else found
 
 
 def _segments_to_ids(
