@@ -14,7 +14,9 @@ from hypothesis import settings
 
 import unitax as ux
 
-settings.register_profile("dev", max_examples=50)
+# No deadlines: speed is measured by the benchmarks, not by timed tests (a
+# first call may import pyarrow or warm a cache on a busy machine).
+settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile("ci", max_examples=300, deadline=None)
 settings.load_profile(os.environ.get("UNITAX_HYPOTHESIS_PROFILE", "dev"))
 
