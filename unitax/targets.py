@@ -33,7 +33,7 @@ class Target:
     ----------
     array : ndarray of shape (H, W), uint8 or uint16
         Node indices, ``len(taxonomy) + k`` for ``extra[k]``, and
-        ``ignore_index``.
+        ``ignore_index``; kept as a read-only view (copy it to change it).
     ignore_index
         The value meaning "no supervision" (the dtype's maximum).
     extra
@@ -50,3 +50,9 @@ class Target:
     positive: tuple[str, ...] = ()
     negative: tuple[str, ...] = ()
     skipped: tuple[Skip, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Immutable like the rest: a read-only view (the given array is untouched).
+        view = self.array.view()
+        view.flags.writeable = False
+        object.__setattr__(self, "array", view)
