@@ -50,6 +50,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas  # noqa: F401 - the export imports these lazily: loaded before forking,
+import pyarrow.parquet  # noqa: F401 - so that kills land in the export's own work
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout
