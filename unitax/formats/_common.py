@@ -1,4 +1,4 @@
-"""What every reader shares: the error policy, accounting, and safe paths.
+"""What every reader shares: the error policy, accounting, safe paths, text.
 
 Error policy
 ------------
@@ -12,6 +12,11 @@ Paths
 File names found inside annotation files are resolved under the dataset
 root and must stay there: absolute names, ``..`` and symbolic links that
 lead out of the root are errors (or skips). Inputs are only ever read.
+
+Text files
+----------
+`read_text` reads a file as UTF-8; a file that cannot be read or decoded is
+a `FormatError` naming it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Literal
 from unitax.annotations import Skip
 from unitax.errors import FormatError
 
-__all__ = ["Errors", "Ledger", "inside"]
+__all__ = ["Errors", "Ledger", "inside", "read_text"]
 
 Errors = Literal["strict", "lenient"]
 
@@ -86,3 +91,26 @@ def inside(root: str | os.PathLike[str], name: str, *, where: str) -> Path:
             f"{where}: file name {name!r} leads outside the dataset root {root}"
         )
     return path
+
+
+def read_text(path: Path) -> str:
+    """The text of the UTF-8 file ``path``.
+
+    Raises
+    ------
+    FormatError
+        If the file cannot be read, or is not UTF-8 text.
+
+    Examples
+    --------
+    >>> read_text(Path("/no/such/labels.txt"))
+    Traceback (most recent call last):
+    ...
+    unitax.errors.FormatError: /no/such/labels.txt: cannot read file: No such file or directory
+    """  # noqa: E501
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise FormatError(f"{path}: expected UTF-8 text, got {err.reason}") from err
+    except OSError as err:
+        raise FormatError(f"{path}: cannot read file: {err.strerror}") from err

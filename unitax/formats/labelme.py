@@ -77,7 +77,7 @@ from unitax.annotations import (
     Tag,
 )
 from unitax.errors import FormatError, UnitaxError
-from unitax.formats._common import Errors, Ledger, inside
+from unitax.formats._common import Errors, Ledger, inside, read_text
 from unitax.labels import Label, LabelSpace
 
 __all__ = ["QUAD_SEGS", "read_labelme"]
@@ -288,12 +288,7 @@ def _is_point(point: object) -> bool:
 
 
 def _read_labels(path: Path, name: str) -> LabelSpace:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as err:
-        raise FormatError(f"{path}: expected UTF-8 text, got {err.reason}") from err
-    except OSError as err:
-        raise FormatError(f"{path}: cannot read file: {err.strerror}") from err
+    lines = read_text(path).splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     names = [line.strip() for line in lines]

@@ -56,7 +56,7 @@ from unitax._png import image_shape
 from unitax.annotations import Annotation, Box, Dataset, Mask, Sample, Tag
 from unitax.builtin import builtin_label_space
 from unitax.errors import FormatError, UnitaxError
-from unitax.formats._common import Errors, Ledger
+from unitax.formats._common import Errors, Ledger, read_text
 from unitax.formats._paths import SafePaths
 from unitax.labels import Label, LabelSpace
 
@@ -483,14 +483,11 @@ def read_open_images_label_space(
 
 
 def _load_json(path: Path) -> Any:
+    text = read_text(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as err:
-        raise FormatError(f"{path}: expected UTF-8 text, got {err.reason}") from err
+        return json.loads(text)
     except json.JSONDecodeError as err:
         raise FormatError(f"{path}:{err.lineno}: invalid JSON: {err.msg}") from err
-    except OSError as err:
-        raise FormatError(f"{path}: cannot read file: {err.strerror}") from err
 
 
 def _edges(node: Any, path: Path) -> Iterator[tuple[str, str]]:

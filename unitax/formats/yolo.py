@@ -49,7 +49,7 @@ import yaml
 from unitax._png import image_shape
 from unitax.annotations import Annotation, Box, Dataset, Polygon, Sample
 from unitax.errors import FormatError, UnitaxError
-from unitax.formats._common import Errors, Ledger, inside
+from unitax.formats._common import Errors, Ledger, inside, read_text
 from unitax.labels import Label, LabelSpace
 
 __all__ = ["read_yolo", "write_yolo"]
@@ -156,14 +156,11 @@ def _describe(root: Path, data: Path | None, ledger: Ledger) -> _Description:
 
 
 def _ultralytics(root: Path, data: Path, ledger: Ledger) -> _Description:
+    text = read_text(data)
     try:
-        document = yaml.safe_load(data.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as err:
-        raise FormatError(f"{data}: expected UTF-8 text, got {err.reason}") from err
+        document = yaml.safe_load(text)
     except yaml.YAMLError as err:
         raise FormatError(f"{data}: invalid YAML: {err}") from err
-    except OSError as err:
-        raise FormatError(f"{data}: cannot read file: {err.strerror}") from err
     if not isinstance(document, dict):
         raise FormatError(f"{data}: expected a mapping, got {type(document).__name__}")
     raw = document.get("names")
@@ -209,7 +206,7 @@ def _ultralytics(root: Path, data: Path, ledger: Ledger) -> _Description:
 
 def _darknet(root: Path, data: Path, ledger: Ledger) -> _Description:
     entries: dict[str, str] = {}
-    for number, line in enumerate(_lines(data), start=1):
+    for number, line in enumerate(read_text(data).splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         key, sep, value = line.partition("=")
@@ -239,17 +236,8 @@ def _darknet_path(root: Path, name: str) -> str:
     return name
 
 
-def _lines(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as err:
-        raise FormatError(f"{path}: expected UTF-8 text, got {err.reason}") from err
-    except OSError as err:
-        raise FormatError(f"{path}: cannot read file: {err.strerror}") from err
-
-
 def _names_file(path: Path) -> list[tuple[int, str]]:
-    lines = _lines(path)
+    lines = read_text(path).splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     return list(enumerate(line.strip() for line in lines))
@@ -275,7 +263,7 @@ def _images(root: Path, name: str, source: Path, ledger: Ledger) -> list[Path]:
         )
     if path.suffix == ".txt" and path.is_file():
         found = []
-        for number, line in enumerate(_lines(path), start=1):
+        for number, line in enumerate(read_text(path).splitlines(), start=1):
             entry = line.strip()
             if entry:
                 entry = _darknet_path(root, entry.removeprefix("./"))
@@ -329,7 +317,7 @@ def _sample(
 
 
 def _label_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
-    for number, line in enumerate(_lines(path), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         tokens = line.split()
         if tokens:
             yield number, tokens
