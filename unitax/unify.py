@@ -24,13 +24,13 @@ The result does not depend on the order of spaces or rules.
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 
 import networkx as nx
 
 from unitax._graph import Sources, Splits, drop_redundant_edges, refine_splits
+from unitax._unify_checks import check_acyclic, check_disjoint, check_splits
 from unitax.errors import LabelSpaceError, TaxonomyError, did_you_mean
 from unitax.labels import LabelSpace
 from unitax.rules import (
@@ -132,8 +132,8 @@ class _Unifier:
         names, kinds = self._name_groups(groups, ignored)
         graph, sources, exhausted = self._edges(names, ignored)
         refine_splits(graph, sources, exhausted, kinds)
-        self._check_acyclic(graph, sources)
-        self._check_splits(graph, sources, exhausted)
+        check_acyclic(graph, sources)
+        check_splits(graph, sources, exhausted)
         drop_redundant_edges(graph)
         out_degree = dict(graph.out_degree())
         for node in sorted(graph):
@@ -157,7 +157,7 @@ class _Unifier:
                 for label in space.labels
             }
             maps[space_name] = LabelMap(space, taxonomy, nodes)
-            self._check_disjoint(maps[space_name], graph, sources)
+            check_disjoint(maps[space_name], graph, sources)
         return taxonomy, maps
 
     # -- references and groups ------------------------------------------------
@@ -372,114 +372,6 @@ class _Unifier:
                         )
                         add(node(parent_ref), node(child), text)
         return graph, sources, exhausted
-
-    @staticmethod
-    def _check_acyclic(
-        graph: nx.DiGraph[str], sources: dict[tuple[str, str], list[str]]
-    ) -> None:
-        if nx.is_directed_acyclic_graph(graph):
-            return
-        try:
-            cycle = nx.find_cycle(graph)
-        except nx.NetworkXNoCycle:
-            return
-        steps = "; ".join(
-            f"{parent!r} -> {child!r} by {sources[parent, child][0]}"
-            for parent, child in cycle
-        )
-        raise TaxonomyError(f"the rules form a cycle: {steps}")
-
-    @staticmethod
-    def _check_splits(
-        graph: nx.DiGraph[str], sources: Sources, exhausted: Splits
-    ) -> None:
-        for whole in sorted(exhausted):
-            splits = exhausted[whole]
-            parts = set().union(*splits)
-            for child in sorted(set(graph.successors(whole)) - parts):
-                if any(part in nx.ancestors(graph, child) for part in parts):
-                    graph.remove_edge(whole, child)  # implied through a part
-                    continue
-                text = splits[min(splits, key=sorted)]
-                raise TaxonomyError(
-                    f"{text} says {whole!r} is exactly the union of its parts, but "
-                    f"{sources[whole, child][0]} puts {child!r} under {whole!r} too; "
-                    f"say which part {child!r} belongs to"
-                )
-
-    # -- disjointness -----------------------------------------------------------
-
-    def _check_disjoint(
-        self,
-        label_map: LabelMap,
-        graph: nx.DiGraph[str],
-        sources: dict[tuple[str, str], list[str]],
-    ) -> None:
-        """Check that labels of one space cover disjoint leaves.
-
-        Labels may share leaves where the space's own hierarchy nests them.
-
-        A leaf may be covered by several labels only if they have a least
-        element in the space's hierarchy. Equivalently, the *exclusive* leaf
-        sets (a label's leaves minus its in-space children's leaves) are
-        disjoint: one pass of bit-set operations.
-        """
-        taxonomy = label_map.taxonomy
-        space = label_map.space
-        bits = {
-            label.name: taxonomy.leaf_bits(node)
-            for label in space.labels
-            if (node := label_map.nodes[label.id]) is not None
-        }
-        children: dict[str, list[str]] = defaultdict(list)
-        for label in space.labels:
-            for parent in label.parents:
-                if label.name in bits and parent in bits:
-                    children[parent].append(label.name)
-        covered = 0
-        owners: list[tuple[str, int]] = []
-        for label in sorted(space.labels, key=lambda label: label.id):
-            if label.name not in bits:
-                continue
-            exclusive = bits[label.name]
-            for child in children.get(label.name, ()):
-                exclusive &= ~bits[child]
-            if covered & exclusive:
-                other = next(name for name, own in owners if own & exclusive)
-                raise self._overlap_error(
-                    label_map,
-                    other,
-                    label.name,
-                    exclusive & bits[other],
-                    graph,
-                    sources,
-                )
-            covered |= exclusive
-            owners.append((label.name, exclusive))
-
-    @staticmethod
-    def _overlap_error(
-        label_map: LabelMap,
-        first: str,
-        second: str,
-        shared: int,
-        graph: nx.DiGraph[str],
-        sources: dict[tuple[str, str], list[str]],
-    ) -> TaxonomyError:
-        taxonomy, space = label_map.taxonomy, label_map.space
-        leaf = taxonomy.leaves[(shared & -shared).bit_length() - 1]
-        involved: list[str] = []
-        for name in (first, second):
-            node = label_map.nodes[space.by_name(name).id]
-            path = nx.shortest_path(graph, node, leaf) if node != leaf else [leaf]
-            for step in itertools.pairwise(path):
-                involved.extend(s for s in sources.get(step, []) if s not in involved)
-        because = "; ".join(involved) if involved else "Same rules merging them"
-        first, second = f"{space.name}/{first}", f"{space.name}/{second}"
-        return TaxonomyError(
-            f"labels {first!r} and {second!r} both cover the leaf {leaf!r}, but "
-            f"labels of one space must be disjoint. Involved: {because}"
-        )
 
 
 def _members(groups: dict[str, list[str]], root: str) -> list[str]:
