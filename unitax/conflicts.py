@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from unitax._bits import bits_to_matrix
 from unitax._conflict_index import (
     Index,
     equivalents,
@@ -44,7 +45,7 @@ from unitax._conflict_index import (
     remainders,
     unmapped,
 )
-from unitax.taxonomy import LabelMap, Taxonomy, bits_to_matrix
+from unitax.taxonomy import LabelMap, Taxonomy
 
 if TYPE_CHECKING:  # imported where used: pandas costs ~80 MiB, not needed to read
     import pandas as pd

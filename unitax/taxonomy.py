@@ -15,7 +15,6 @@ Conventions
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -26,6 +25,13 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
+from unitax._bits import (
+    bit_positions,
+    leaf_bits,
+    lexicographic_order,
+    membership_matrix,
+)
+from unitax._bits import bits_to_matrix as bits_to_matrix  # tests import it here
 from unitax.errors import FormatError, TaxonomyError, did_you_mean
 from unitax.labels import LabelSpace
 
@@ -110,7 +116,7 @@ class Taxonomy:
                 raise TaxonomyError(
                     f"node kind must be one of {_KINDS}, got {kind!r} for {name!r}"
                 )
-        order = _lexicographic_order(graph)
+        order = lexicographic_order(graph)
         if order is None:
             cycle = nx.find_cycle(graph)
             path = " -> ".join([*(parent for parent, _ in cycle), cycle[0][0]])
@@ -124,16 +130,7 @@ class Taxonomy:
         succ = dict(graph.adjacency())  # plain dicts: no view per lookup
         self._leaves = tuple(n for n in order if not succ[n])
         self._leaf_index = leaf_index = {name: i for i, name in enumerate(self._leaves)}
-        bits: dict[str, int] = {}
-        for name in reversed(order):
-            if name in leaf_index:
-                bits[name] = 1 << leaf_index[name]
-            else:
-                acc = 0
-                for child in succ[name]:
-                    acc |= bits[child]
-                bits[name] = acc
-        self._bits = tuple(bits[name] for name in order)
+        self._bits = leaf_bits(order, succ, leaf_index)
 
     # -- basic queries --------------------------------------------------------
 
@@ -208,7 +205,7 @@ class Taxonomy:
         ('bus', 'car')
         """
         bits = self._bits[self.index(name)]
-        return tuple(self._leaves[i] for i in _bit_positions(bits))
+        return tuple(self._leaves[i] for i in bit_positions(bits))
 
     def depth(self, name: str) -> int:
         """Length of the longest path from a root down to ``name`` (roots: 0)."""
@@ -235,17 +232,7 @@ class Taxonomy:
         Row ``i`` marks the leaves that node ``names[i]`` covers; each leaf's
         row marks itself alone. Memory is ``nodes * leaves`` bytes.
         """
-        width = len(self._leaves)
-        matrix = np.zeros((len(self._names), width), dtype=np.bool_)
-        single: list[int] = []  # rows with one leaf (leaves, mostly): set directly
-        inner: list[int] = []  # rows with several leaves: unpacked from bits
-        for row, bits in enumerate(self._bits):
-            (inner if bits & (bits - 1) else single).append(row)
-        columns = [self._bits[row].bit_length() - 1 for row in single]
-        matrix[single, columns] = True
-        if inner:
-            matrix[inner] = bits_to_matrix([self._bits[row] for row in inner], width)
-        return matrix
+        return membership_matrix(self._bits, len(self._leaves))
 
     def to_graph(self) -> nx.DiGraph[str]:
         """A mutable copy of the graph, with each node's ``kind`` attribute."""
@@ -351,49 +338,6 @@ class Taxonomy:
     def _unknown(self, name: str) -> TaxonomyError:
         hint = did_you_mean(name, self._names) if len(self._names) < 50_000 else ""
         return TaxonomyError(f"taxonomy has no node {name!r}{hint}")
-
-
-def bits_to_matrix(bits: Iterable[int], width: int) -> NDArray[np.bool_]:
-    """Unpack integer bit sets into rows of a boolean matrix.
-
-    >>> bits_to_matrix([0b101, 0b010], 3).astype(int)
-    array([[1, 0, 1],
-           [0, 1, 0]])
-    """
-    bits = tuple(bits)
-    nbytes = max(1, (width + 7) // 8)
-    packed = b"".join(b.to_bytes(nbytes, "little") for b in bits)
-    rows = np.frombuffer(packed, dtype=np.uint8).reshape(len(bits), nbytes)
-    matrix = np.unpackbits(rows, axis=1, count=width, bitorder="little")
-    return matrix.view(np.bool_)
-
-
-def _lexicographic_order(graph: nx.DiGraph[str]) -> tuple[str, ...] | None:
-    """Return `nx.lexicographical_topological_sort` as a tuple, None on a cycle.
-
-    Kahn's algorithm with a heap of names, without networkx's per-node
-    tuples and edge views (about 3x faster).
-    """
-    waiting = dict(graph.in_degree())
-    ready = [node for node, count in waiting.items() if not count]
-    heapq.heapify(ready)
-    succ, order = dict(graph.adjacency()), []
-    while ready:
-        node = heapq.heappop(ready)
-        order.append(node)
-        for child in succ[node]:
-            waiting[child] -= 1
-            if not waiting[child]:
-                heapq.heappush(ready, child)
-    return tuple(order) if len(order) == len(waiting) else None
-
-
-def _bit_positions(bits: int) -> list[int]:
-    if bits == 0:
-        return []
-    nbytes = (bits.bit_length() + 7) // 8
-    packed = np.frombuffer(bits.to_bytes(nbytes, "little"), dtype=np.uint8)
-    return np.flatnonzero(np.unpackbits(packed, bitorder="little")).tolist()
 
 
 class TaxonomyNode(BaseModel):
