@@ -120,9 +120,17 @@ def input_hash(sample: Sample) -> str:
     return digest.hexdigest()
 
 
-def _chunks(jobs: Sequence[Job], size: int) -> Iterator[list[Job]]:
-    for start in range(0, len(jobs), size):
+def _chunks(jobs: Sequence[Job], workers: int) -> Iterator[list[Job]]:
+    """Chunks of at most 8 jobs that shrink towards the end (guided scheduling).
+
+    Big chunks early cost less to send; small ones at the end keep every
+    worker busy until the last job, instead of one finishing a big chunk alone.
+    """
+    start = 0
+    while start < len(jobs):
+        size = max(1, min(8, (len(jobs) - start) // (workers * 4)))
         yield list(jobs[start : start + size])
+        start += size
 
 
 def run(
@@ -140,8 +148,7 @@ def run(
         for job in jobs:
             yield [_export_one(state, job)]
         return
-    size = max(1, min(8, len(jobs) // (workers * 4)))
-    chunks = list(_chunks(jobs, size))
+    chunks = list(_chunks(jobs, workers))
     if engine == "process":
         yield from _run_pool(state, chunks, workers)
     else:
