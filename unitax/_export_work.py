@@ -223,7 +223,11 @@ def _run_dask(
         ) from err
     cluster = None
     if scheduler is None:
-        with dask.config.set({_START_METHOD: _fork_or_spawn()}):
+        # Queued chunks go to the workers at once (the scheduler would hold
+        # them back and make each worker wait a round trip per chunk); at
+        # most 4 per worker are in flight anyway.
+        saturation = {"distributed.scheduler.worker-saturation": float("inf")}
+        with dask.config.set({_START_METHOD: _fork_or_spawn(), **saturation}):
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True,
                 dashboard_address=":0",  # any free port: never clash with others
