@@ -105,7 +105,11 @@ def export(
     workers
         Processes (or Dask workers) to use; default: all cores.
     scheduler
-        A Dask scheduler address, for ``engine="dask"``.
+        A Dask scheduler address, for ``engine="dask"``. Start its scheduler
+        with ``distributed.scheduler.worker-saturation: inf`` (as the
+        ``LocalCluster`` started when none is given is): the default holds
+        queued chunks back, and each worker then waits a round trip per
+        chunk.
     flat
         Also write the flat layout (leaf ids, 255 elsewhere).
     progress
