@@ -29,7 +29,8 @@ C  ``engine="dask"`` with 2 workers against the 2-worker process pool: with
    spawned workers import unitax again), the same with its workers forked
    (``distributed.worker.multiprocessing-method: fork``), and on a warm
    cluster (started and unitax imported beforehand, not timed; ``scheduler=``
-   its address). Goal within 15 %. All engines' trees are checked identical.
+   its address; ``worker-saturation: inf``, as `unitax.export` advises).
+   Goal within 15 %. All engines' trees are checked identical.
 D  Peak RSS (``VmHWM``) of each pool worker, exporting ``--memory-samples``
    (100 and 400, ``--memory-size`` 1024x512) in a fresh interpreter each;
    the parent's peak for ``engine="sequential"`` too. Goal: per-worker peak
@@ -306,12 +307,22 @@ def _import_export_module() -> None:
 
 def dask_prestarted(datasets, maps, taxonomy, dest: Path, workers: int) -> float:
     """``engine="dask"`` on a warm LocalCluster (started, unitax imported)."""
+    import dask
     from dask.distributed import Client, LocalCluster
 
     shutil.rmtree(dest, ignore_errors=True)
-    with LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as cluster:
+    saturation = {
+        "distributed.scheduler.worker-saturation": float("inf")
+    }  # as docs say
+    with (
+        dask.config.set(saturation),
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+        ) as cluster,
+    ):
         with Client(cluster) as client:
             client.run(_import_export_module)
         start = time.perf_counter()
