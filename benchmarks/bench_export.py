@@ -29,7 +29,7 @@ C  ``engine="dask"`` with 2 workers against the 2-worker process pool: with
    spawned workers import unitax again), the same with its workers forked
    (``distributed.worker.multiprocessing-method: fork``), and on a warm
    cluster (started and unitax imported beforehand, not timed; ``scheduler=``
-   its address; ``worker-saturation: inf``, as `unitax.export` advises).
+   its address; started with ``unitax.export.DASK_CONFIG``, as advised).
    Goal within 15 %. All engines' trees are checked identical.
 D  Peak RSS (``VmHWM``) of each pool worker, exporting ``--memory-samples``
    (100 and 400, ``--memory-size`` 1024x512) in a fresh interpreter each;
@@ -77,7 +77,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout
 import unitax as ux
 from unitax.annotations import Dataset, Mask, Sample
 from unitax.builtin import collection
-from unitax.export import export, read_export
+from unitax.export import DASK_CONFIG, export, read_export
 
 try:
     import cv2
@@ -311,11 +311,8 @@ def dask_prestarted(datasets, maps, taxonomy, dest: Path, workers: int) -> float
     from dask.distributed import Client, LocalCluster
 
     shutil.rmtree(dest, ignore_errors=True)
-    saturation = {
-        "distributed.scheduler.worker-saturation": float("inf")
-    }  # as docs say
     with (
-        dask.config.set(saturation),
+        dask.config.set(DASK_CONFIG),  # as the export's docs advise
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
