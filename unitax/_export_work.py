@@ -246,11 +246,14 @@ def _run_dask(
         queue = iter(chunks)
         # Bounded in flight, as the pool: the cluster never holds the dataset.
         pending = as_completed(
-            client.submit(_work_with, shared, chunk, pure=False)
-            for chunk in itertools.islice(queue, 4 * slots)
+            (
+                client.submit(_work_with, shared, chunk, pure=False)
+                for chunk in itertools.islice(queue, 4 * slots)
+            ),
+            with_results=True,  # gathered as they finish, not one round trip each
         )
-        for future in pending:
-            yield future.result()
+        for _, rows in pending:
+            yield rows
             for chunk in itertools.islice(queue, 1):
                 pending.add(client.submit(_work_with, shared, chunk, pure=False))
     finally:
