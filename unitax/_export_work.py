@@ -207,6 +207,8 @@ DASK_CONFIG = {
     # Dask sets MALLOC_TRIM_THRESHOLD_=65536 for spawned workers; glibc then
     # maps and unmaps every image-sized array afresh: 10-40 % slower here.
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    # Each worker samples its task thread's stack every 10 ms by default.
+    "distributed.worker.profile.enabled": False,
 }
 """Dask settings for an export's cluster: our own `LocalCluster` uses them."""
 
