@@ -384,7 +384,7 @@ BAD_POLYGONS = [
     ),
     _bad(
         raw='{"objects": [], "x": "é"}'.encode("latin-1"),
-        match=r"polygons\.json: expected UTF-8 text",
+        match=r"polygons\.json:1: expected UTF-8 text",
         skipped=0,
         read=0,
         id="not-utf8",

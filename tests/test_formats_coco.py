@@ -336,8 +336,15 @@ def test_structural_errors_in_every_mode(
 def test_non_utf8_file(tmp_path: Path) -> None:
     path = tmp_path / "ann.json"
     path.write_bytes(b'{"images": [], "categories": [{"id": 1, "name": "caf\xe9"}]}')
-    with pytest.raises(FormatError, match=r"ann.json: expected UTF-8 text"):
+    with pytest.raises(FormatError, match=r"ann\.json:1: expected UTF-8 text"):
         read_coco(path)
+
+
+def test_a_byte_order_mark_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "ann.json"
+    text = '{"images": [], "categories": [{"id": 1, "name": "caf\u00e9"}]}'
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert read_coco(path).label_space.names == ("café",)
 
 
 # -- bad input: one annotation -----------------------------------------------------
@@ -603,3 +610,9 @@ def test_inputs_are_not_modified(shared: Path, tmp_path: Path) -> None:
     read_coco(path)
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
     assert copy.deepcopy(_raw(path)) == _raw(path)
+
+
+def test_a_file_without_images_reads_as_an_empty_dataset(tmp_path: Path) -> None:
+    path = _write(tmp_path, '{"images": [], "categories": [{"id": 1, "name": "a"}]}')
+    dataset = read_coco(path)
+    assert (len(dataset), dataset.read, dataset.skipped) == (0, 0, ())

@@ -194,7 +194,7 @@ def test_symlinked_image_leading_outside(tmp_path: Path) -> None:
 def test_non_utf8_label_file(tmp_path: Path) -> None:
     root = _dataset(tmp_path, "")
     (root / "labels/train/a.txt").write_bytes(b"0 0.5 0.5 0.2 0.2 \xff\n")
-    with pytest.raises(FormatError, match=r"a.txt: expected UTF-8 text"):
+    with pytest.raises(FormatError, match=r"a\.txt:1: expected UTF-8 text"):
         read_yolo(root)
 
 

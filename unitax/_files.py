@@ -19,12 +19,41 @@ import yaml
 
 from unitax.errors import FormatError
 
-__all__ = ["load_document", "validate_document"]
+__all__ = ["load_document", "read_text", "validate_document"]
 
 Locator = Callable[[Sequence[int | str]], int | None]
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 _YAML_SUFFIXES = {".yaml", ".yml"}
+
+
+def read_text(path: Path) -> str:
+    """The text of the UTF-8 file ``path``; a byte-order mark is dropped.
+
+    Raises
+    ------
+    FormatError
+        If the file cannot be read, or is not UTF-8 text (naming the line).
+
+    Examples
+    --------
+    >>> read_text(Path("/no/such/labels.txt"))
+    Traceback (most recent call last):
+    ...
+    unitax.errors.FormatError: /no/such/labels.txt: cannot read file: No such file or directory
+    """  # noqa: E501
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise FormatError(f"{path}: cannot read file: {err.strerror}") from err
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise FormatError(
+            f"{path}:{line}: expected UTF-8 text, got the byte {raw[err.start]:#04x}"
+        ) from err
 
 
 def load_document(path: str | os.PathLike[str]) -> tuple[Any, Locator]:
@@ -34,12 +63,7 @@ def load_document(path: str | os.PathLike[str]) -> tuple[Any, Locator]:
     1-based line where that value starts, or ``None`` when unknown.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise FormatError(f"{path}: expected UTF-8 text, got {err.reason}") from err
-    except OSError as err:
-        raise FormatError(f"{path}: cannot read file: {err.strerror}") from err
+    text = read_text(path)
     if path.suffix.lower() in _YAML_SUFFIXES:
         try:
             data = yaml.safe_load(text)

@@ -23,7 +23,7 @@ from pycocotools import mask as mask_utils
 from unitax._png import image_shape
 from unitax.annotations import RLE, Annotation, Box
 from unitax.errors import FormatError, UnitaxError
-from unitax.formats._common import Ledger
+from unitax.formats._common import Ledger, read_text
 from unitax.formats._paths import SafePaths
 from unitax.labels import Label, LabelSpace
 
@@ -61,13 +61,7 @@ class Image:
 
 def load_document(path: Path) -> dict[str, Any]:
     """Parse a JSON file that must hold an object; `FormatError` names the file."""
-    try:
-        with path.open(encoding="utf-8") as file:
-            text = file.read()
-    except UnicodeDecodeError as err:
-        raise FormatError(f"{path}: expected UTF-8 text, got {err.reason}") from err
-    except OSError as err:
-        raise FormatError(f"{path}: cannot read file: {err.strerror}") from err
+    text = read_text(path)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as err:

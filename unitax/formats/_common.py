@@ -15,8 +15,8 @@ lead out of the root are errors (or skips). Inputs are only ever read.
 
 Text files
 ----------
-`read_text` reads a file as UTF-8; a file that cannot be read or decoded is
-a `FormatError` naming it.
+`read_text` (from `unitax._files`) reads a file as UTF-8; a file that
+cannot be read or decoded is a `FormatError` naming it (and the line).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from unitax._files import read_text
 from unitax.annotations import Skip
 from unitax.errors import FormatError
 
@@ -91,26 +92,3 @@ def inside(root: str | os.PathLike[str], name: str, *, where: str) -> Path:
             f"{where}: file name {name!r} leads outside the dataset root {root}"
         )
     return path
-
-
-def read_text(path: Path) -> str:
-    """The text of the UTF-8 file ``path``.
-
-    Raises
-    ------
-    FormatError
-        If the file cannot be read, or is not UTF-8 text.
-
-    Examples
-    --------
-    >>> read_text(Path("/no/such/labels.txt"))
-    Traceback (most recent call last):
-    ...
-    unitax.errors.FormatError: /no/such/labels.txt: cannot read file: No such file or directory
-    """  # noqa: E501
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise FormatError(f"{path}: expected UTF-8 text, got {err.reason}") from err
-    except OSError as err:
-        raise FormatError(f"{path}: cannot read file: {err.strerror}") from err

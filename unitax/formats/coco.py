@@ -350,7 +350,7 @@ class _Collected:
         order = np.argsort(owner, kind="stable")[np.count_nonzero(owner < 0) :]
         ends = np.cumsum(np.bincount(owner[order], minlength=n_images)).tolist()
         ordered: list[Any] = [built[i] for i in order.tolist()]
-        starts = [0, *ends[:-1]]
+        starts = [0, *ends][: len(ends)]  # no image, no start
         return [tuple(ordered[a:b]) for a, b in zip(starts, ends, strict=True)]
 
     def _polygons(self) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:

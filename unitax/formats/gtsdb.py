@@ -46,7 +46,7 @@ from unitax._png import image_shape
 from unitax.annotations import Box, Dataset, Sample
 from unitax.builtin import builtin_label_space
 from unitax.errors import FormatError
-from unitax.formats._common import Errors, Ledger, inside
+from unitax.formats._common import Errors, Ledger, inside, read_text
 from unitax.formats._dense import show
 from unitax.labels import LabelSpace
 
@@ -186,13 +186,7 @@ def _image_shape(root: Path, image: Path) -> tuple[int, int] | str:
 
 def _lines(path: Path) -> Iterable[tuple[int, str]]:
     """``(line number, text)`` of the non-blank lines of ``path``."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise FormatError(f"{show(path)}: expected UTF-8 text: {err}") from err
-    except OSError as err:
-        raise FormatError(f"{show(path)}: cannot read: {err}") from err
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         if line.strip():
             yield number, line.strip()
 

@@ -44,7 +44,7 @@ from unitax._png import image_shape
 from unitax.annotations import Box, Dataset, Sample
 from unitax.builtin import builtin_label_space
 from unitax.errors import FormatError, did_you_mean
-from unitax.formats._common import Errors, Ledger, inside
+from unitax.formats._common import Errors, Ledger, inside, read_text
 from unitax.formats._dense import (
     ID8,
     Pair,
@@ -189,12 +189,8 @@ def _image_ids(
 
 def _read_set(root: Path, path: Path, ledger: Ledger) -> list[str]:
     """Image ids of a set file; ids leading outside ``root`` are skipped."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise FormatError(f"{path}: expected UTF-8 text, got {err.reason}") from err
     names: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         name = line.split()[0] if line.split() else ""
         if not name:
             continue

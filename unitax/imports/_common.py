@@ -5,27 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypeVar
 
+from unitax._files import read_text as read_text  # the importers' text files
 from unitax.errors import FormatError, did_you_mean
 from unitax.labels import LabelSpace
 from unitax.rules import Concept, Ignore, IsA, Overlap, Same, Split
 
 _R = TypeVar("_R", bound=Same | IsA | Split | Overlap | Ignore | Concept)
-
-
-def read_text(path: Path) -> str:
-    """The file's text: UTF-8, an optional byte-order mark dropped."""
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise FormatError(f"{path}: cannot read file: {err.strerror}") from err
-    raw = raw.removeprefix(b"\xef\xbb\xbf")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise FormatError(
-            f"{path}:{line}: expected UTF-8 text, got the byte {raw[err.start]:#04x}"
-        ) from err
 
 
 def label_reference(space: LabelSpace, name: str, where: str) -> str:
