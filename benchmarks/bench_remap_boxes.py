@@ -175,14 +175,14 @@ def per_box_temporary(label_map: ux.LabelMap, mask: Mask, boxes: list[Box]) -> i
     canvas.paint_mask(mask, max_pixels=HEIGHT * WIDTH)
     canvas.next_layer()
     canvas.next_layer()
-    canvas.paint_box(boxes[0], "core", 0.5, "specific", "ignore")  # paints the mask
+    canvas.paint_box(boxes[0], "core", 0.5, "specific")  # paints the mask
     largest = 0
     tracemalloc.start()
     try:
         for box in boxes[1:]:
             before = tracemalloc.get_traced_memory()[0]
             tracemalloc.reset_peak()
-            canvas.paint_box(box, "core", 0.5, "specific", "ignore")
+            canvas.paint_box(box, "core", 0.5, "specific")
             largest = max(largest, tracemalloc.get_traced_memory()[1] - before)
     finally:
         tracemalloc.stop()

@@ -34,6 +34,7 @@ class BoxLayer:
 
     if TYPE_CHECKING:  # what it uses of the canvas
         shape: tuple[int, int]
+        outside: str
         values: Values
         rects: list[_Rect]
         solids: list[_Solid] | None
@@ -56,9 +57,7 @@ class BoxLayer:
             self, array: NDArray[np.unsignedinteger[Any]], final: _Final
         ) -> tuple[NDArray[np.unsignedinteger[Any]], _Final]: ...
 
-    def paint_box(
-        self, box: Box, policy: str, core: float, overlap: str, outside: str
-    ) -> None:
+    def paint_box(self, box: Box, policy: str, core: float, overlap: str) -> None:
         node = self.box_nodes.get(box.label)
         if node is None:
             node = self.node_for(box)
@@ -95,7 +94,7 @@ class BoxLayer:
                 width,
             )
             band, band_rule = Values.UNKNOWN, rule
-            if outside != "complement":  # the band ends as ignore, like the pixels
+            if self.outside != "complement":  # the band ends as ignore, as pixels do
                 solid = (i0, i1, j0, j1, node, rule)  # no box claims: the core alone
             elif node != Values.IGNORE:  # the band: the object, or none of the labels
                 either = self.values.bits(node) | self._complement_bits()

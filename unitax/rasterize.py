@@ -232,7 +232,7 @@ def rasterize(
     if order == "area":
         box_list.sort(key=lambda box: -box.area)
     for box in box_list:
-        canvas.paint_box(box, boxes, box_core, overlap, outside)
+        canvas.paint_box(box, boxes, box_core, overlap)
     return canvas.finish()
 
 
