@@ -19,12 +19,20 @@ import yaml
 
 from unitax.errors import FormatError
 
-__all__ = ["load_document", "read_text", "validate_document"]
+__all__ = ["load_document", "read_bytes", "read_text", "validate_document"]
 
 Locator = Callable[[Sequence[int | str]], int | None]
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 _YAML_SUFFIXES = {".yaml", ".yml"}
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of the file ``path``; `FormatError` if it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise FormatError(f"{path}: cannot read file: {err.strerror}") from err
 
 
 def read_text(path: Path) -> str:
@@ -42,11 +50,7 @@ def read_text(path: Path) -> str:
     ...
     unitax.errors.FormatError: /no/such/labels.txt: cannot read file: No such file or directory
     """  # noqa: E501
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise FormatError(f"{path}: cannot read file: {err.strerror}") from err
-    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    raw = read_bytes(path).removeprefix(b"\xef\xbb\xbf")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
