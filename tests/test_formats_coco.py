@@ -25,6 +25,18 @@ PANOPTICAPI = f"{SAMPLES}/panopticapi/sample_data"
 Document = dict[str, Any]
 
 
+@pytest.fixture(autouse=True, params=["pieces", "one-piece-each", "whole"])
+def parse(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test reads three ways: ``annotations`` in 1 MiB pieces (files this
+    small: one piece), one annotation per piece, and the whole document with
+    the standard library (the fallback)."""
+    if request.param == "one-piece-each":
+        monkeypatch.setattr("unitax.formats.coco._PIECE", 1)
+    elif request.param == "whole":
+        monkeypatch.setattr("unitax._json_chunks.Chunked.split", lambda *a, **k: None)
+    return str(request.param)
+
+
 def _rings(polygon: Polygon) -> list[list[float]]:
     """Each part's exterior as a flat COCO ring, without shapely's closing point."""
     return [
@@ -616,3 +628,32 @@ def test_a_file_without_images_reads_as_an_empty_dataset(tmp_path: Path) -> None
     path = _write(tmp_path, '{"images": [], "categories": [{"id": 1, "name": "a"}]}')
     dataset = read_coco(path)
     assert (len(dataset), dataset.read, dataset.skipped) == (0, 0, ())
+
+
+# -- the annotations array read in pieces ---------------------------------------
+
+
+def test_a_json_error_in_a_later_piece_comes_before_an_earlier_bad_annotation(
+    tmp_path: Path, parse: str
+) -> None:
+    bad = dict(_good(), id=2, category_id=99)  # an error of its own
+    text = json.dumps(_document([_good(), bad, dict(_good(), id=3)]))
+    text = text.replace('"id": 3,', '"id": 3,,')  # invalid JSON, further on
+    with pytest.raises(FormatError, match=r"ann\.json:1: invalid JSON"):
+        read_coco(_write(tmp_path, text))
+
+
+def test_objects_nested_in_annotations_are_read(tmp_path: Path, parse: str) -> None:
+    # '}]' inside an annotation is not the end of the array: the pieces are
+    # refused and the whole document is parsed.
+    annotations = [dict(_good(), attributes=[{"a": 1}]), dict(_good(), id=2)]
+    dataset = read_coco(_write(tmp_path, _document(annotations)))
+    assert [a.key for a in dataset.samples[0].annotations] == [1, 2]
+
+
+def test_annotations_named_inside_another_value_are_not_taken(
+    tmp_path: Path, parse: str
+) -> None:
+    document = {"info": {"annotations": [_good()]}, **_document([dict(_good(), id=9)])}
+    dataset = read_coco(_write(tmp_path, document))
+    assert [a.key for a in dataset.samples[0].annotations] == [9]

@@ -49,8 +49,14 @@ __all__ = [
 Key: TypeAlias = int | str | None
 
 
+_LABEL_TYPES = (int, np.integer)  # tuples: a `X | Y` union is made on every call
+_AREA_TYPES = (shapely.Polygon, shapely.MultiPolygon)
+
+
 def _check_label(label: object) -> None:
-    if not isinstance(label, int | np.integer) or isinstance(label, bool):
+    if type(label) is int:
+        return
+    if not isinstance(label, _LABEL_TYPES) or isinstance(label, bool):
         raise TypeError(f"label must be an int label id, got {label!r}")
 
 
@@ -154,7 +160,7 @@ class Polygon:
 
     def __post_init__(self) -> None:
         _check_label(self.label)
-        if not isinstance(self.geometry, shapely.Polygon | shapely.MultiPolygon):
+        if not isinstance(self.geometry, _AREA_TYPES):
             raise TypeError(
                 "geometry must be a shapely Polygon or MultiPolygon, "
                 f"got {type(self.geometry).__name__}"

@@ -182,21 +182,19 @@ def read_coco(
         )  # the parsed document is released here, before the geometries are built
         usable = [image for image in table_.values() if isinstance(image, Image)]
         per_image = collected.finish(len(usable))
-    for image_id, image in table_.items():
-        if isinstance(image, str):
-            count = collected.orphans[image_id]
-            ledger.skip(
-                f"{path}: image {image_id}",
-                f"{image}; its {count} annotation(s) are skipped",
-                count=count,
-            )
-    samples = [
-        Sample(image.key, image.path, image.shape, found, space.name)
-        for image, found in zip(usable, per_image, strict=True)
-    ]
-    return Dataset(
-        space, tuple(samples), skipped=tuple(ledger.skipped), read=ledger.read
-    )
+        for image_id, image in table_.items():
+            if isinstance(image, str):
+                count = collected.orphans[image_id]
+                ledger.skip(
+                    f"{path}: image {image_id}",
+                    f"{image}; its {count} annotation(s) are skipped",
+                    count=count,
+                )
+        samples = tuple(
+            Sample(image.key, image.path, image.shape, found, space.name)
+            for image, found in zip(usable, per_image, strict=True)
+        )
+        return Dataset(space, samples, skipped=tuple(ledger.skipped), read=ledger.read)
 
 
 @contextlib.contextmanager
@@ -214,6 +212,9 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+_PIECE = 1 << 18  # bytes of annotations parsed at a time: their objects stay in cache
 
 
 def _first_pass(
@@ -234,7 +235,7 @@ def _first_pass(
     report the same first problem.
     """
     raw = read_bytes(path)
-    chunked = Chunked.split(raw, "annotations")
+    chunked = Chunked.split(raw, "annotations", piece=_PIECE)
     if chunked is not None:
         try:
             return _read(path, root, Ledger(errors), name, label_space,
@@ -364,12 +365,11 @@ class _Collected:
                 n_coords, n_rings = len(coords), len(ring_points)
                 try:
                     for ring in segmentation:
-                        if type(ring) is not list or len(ring) < 6 or len(ring) & 1:
+                        size = len(ring) if type(ring) is list else 0
+                        if size < 6 or size & 1:
                             check_ring(ring)
-                        size = len(ring)
-                        pack = packers.get(size) or _packer(size)
-                        coords += pack(*ring)
-                        add_ring(len(ring) >> 1)
+                        coords += (packers.get(size) or _packer(size))(*ring)
+                        add_ring(size >> 1)
                 except (InvalidError, struct.error) as err:
                     del coords[n_coords:], ring_points[n_rings:]
                     reason = str(err) if isinstance(err, InvalidError) else NUMBERS
