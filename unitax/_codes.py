@@ -60,15 +60,9 @@ def lookup(
 ) -> NDArray[np.unsignedinteger[Any]]:
     """Return ``table[ids]`` for ``uint8`` or ``uint16`` ids, all in ``table``.
 
-    A ``uint8`` -> ``uint8`` table runs through Arrow's ``take`` (a C++ loop
-    over the ids as they are, several times faster than numpy's indexing,
-    which first widens them to ``intp``); others through `numpy.take` by
-    steps, so that the ``intp`` copy of the ids stays small and in cache.
-
-    The first ``uint8`` lookup of a process imports ``pyarrow.compute``
-    (about 45 MiB). `bytes.translate`, the fastest lookup in the standard
-    library, was measured at 1.15-1.75x single-thread ``cv2.LUT`` against
-    Arrow's 1.05-1.14x (``benchmarks/bench_remap_boxes.py``).
+    A ``uint8`` -> ``uint8`` table runs through `bytes.translate` (a C loop,
+    several times faster than numpy's indexing); others through `numpy.take`
+    by steps, so that the ``intp`` copy of the ids stays small and in cache.
     """
     if ids.dtype != np.uint8 and ids.dtype != np.uint16:
         raise TypeError(f"ids must be uint8 or uint16, got {ids.dtype}")
@@ -76,15 +70,16 @@ def lookup(
         raise ValueError(
             f"table must have one entry per {ids.dtype} value, got {len(table)}"
         )
-    if table.dtype == np.uint8 and ids.dtype == np.uint8 and ids.size:
-        import pyarrow as pa  # a dependency of unitax; imported here, on first use
-
-        taken = pa.array(table).take(pa.array(ids.reshape(-1)))
-        # Arrow's buffer, mutable, becomes the array's memory: no copy.
-        out = np.frombuffer(taken.buffers()[1], np.uint8, ids.size)
-        return out.reshape(ids.shape)
     out = np.empty(ids.shape, dtype=table.dtype)
     source, target = ids.reshape(-1), out.reshape(-1)
+    if table.dtype == np.uint8 and ids.dtype == np.uint8:
+        table_bytes = table.tobytes()
+        source_bytes, target_bytes = source.data, target.data
+        for start in range(0, source.size, _STEP):
+            stop = start + _STEP
+            chunk = bytearray(source_bytes[start:stop])
+            target_bytes[start:stop] = chunk.translate(table_bytes)
+        return out
     step = _STEP // 8
     for start in range(0, source.size, step):
         stop = start + step
