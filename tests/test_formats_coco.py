@@ -324,6 +324,10 @@ def test_write_coco_refuses_images_outside_the_folder(tmp_path: Path) -> None:
             r"image ids must be unique, got 1 twice",
         ),
         ('{"images": ["a"], "categories": []}', r"images\[0\]: expected an object"),
+        (
+            '{"images": [], "categories": [{"id": 18446744073709551616, "name": "a"}]}',
+            r"categories\[0\]: id must be an int \(64 bits\)",
+        ),
     ],
     ids=[
         "truncated",
@@ -335,6 +339,7 @@ def test_write_coco_refuses_images_outside_the_folder(tmp_path: Path) -> None:
         "category-name-space",
         "duplicate-image-id",
         "image-not-an-object",
+        "category-id-beyond-64-bits",
     ],
 )
 @pytest.mark.parametrize("errors", ["strict", "lenient"])
@@ -392,9 +397,20 @@ ANNOTATION_CASES = [
         "missing-id",
         _bad(lambda a: a.pop("id")),
         r"annotations\[1\]",
-        r"id must be an int, got None",
+        r"id must be an int \(64 bits\), got None",
     ),
-    ("id-type", _bad(_set(id="7")), r"annotations\[1\]", r"id must be an int, got '7'"),
+    (
+        "id-type",
+        _bad(_set(id="7")),
+        r"annotations\[1\]",
+        r"id must be an int \(64 bits\), got '7'",
+    ),
+    (
+        "id-beyond-64-bits",
+        _bad(_set(id=1 << 64)),
+        r"annotations\[1\]",
+        r"id must be an int \(64 bits\), got (18446744073709551616|1\.844674407370955)",
+    ),
     (
         "duplicate-id",
         _bad(_set(id=1)),
@@ -547,7 +563,13 @@ def _image_case(tmp_path: Path, name: str) -> tuple[Document, str]:
     outside = tmp_path.parent / f"outside-{tmp_path.name}.jpg"
     if name == "zero-height":
         image["height"] = 0
-        return document, r"height and width must be positive ints, got 0 and 6"
+        return (
+            document,
+            r"height and width must be positive ints below 2\*\*31, got 0 and 6",
+        )
+    if name == "huge-height":
+        image["height"] = 1 << 64  # orjson reads it as a float, json as an int
+        return document, r"positive ints below 2\*\*31, got 1\.?8446744073709"
     if name == "missing-width":
         del image["width"]
         return document, r"got 4 and None"
@@ -585,6 +607,7 @@ def _image_case(tmp_path: Path, name: str) -> tuple[Document, str]:
 
 IMAGE_CASES = [
     "zero-height",
+    "huge-height",
     "missing-width",
     "dotdot",
     "absolute",

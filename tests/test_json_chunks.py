@@ -135,3 +135,12 @@ def test_edges(text: bytes, rest: dict[str, Any]) -> None:
     assert (
         _read(chunked) == json.loads(text.removeprefix(b"\xef\xbb\xbf"))["annotations"]
     )
+
+
+def test_integers_beyond_64_bits_become_floats() -> None:
+    # The one documented difference from json.loads.
+    text = b'{"annotations": [{"id": 18446744073709551616}]}'
+    chunked = Chunked.split(text, "annotations")
+    assert chunked is not None
+    assert _read(chunked) == [{"id": float(1 << 64)}]
+    assert json.loads(text)["annotations"] == [{"id": 1 << 64}]

@@ -18,8 +18,13 @@ the pieces' elements are exactly the array's: a cut inside a string or a
 nested value leaves a piece that does not parse. Anything unexpected (no such
 key, a cut in the wrong place, text that orjson refuses but the standard
 library accepts, such as ``NaN``) makes `Chunked.split` return ``None`` or
-`Chunked.piece` raise `UnsplitError`, and the caller parses the document the slow
-way, which also gives the best error messages.
+`Chunked.pieces` raise `UnsplitError`, and the caller parses the document the
+slow way, which also gives the best error messages.
+
+One difference remains: an integer beyond 64 bits, which the standard
+library reads as an int, orjson reads as the nearest float. Readers that
+accept ids only of 64 bits, and numbers as floats, see no difference but the
+way a refused value is printed.
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ class Label(_Frozen):
     ----------
     id
         The raw value in the dataset's annotations (pixel value or
-        ``category_id``).
+        ``category_id``), an int of 64 bits.
     name
         Unique within its space, without surrounding white space.
     color
@@ -90,7 +90,7 @@ class Label(_Frozen):
     Label(id=7, name='road', color=(128, 64, 128), category=None, parents=(), synonyms=(), code=None)
     """  # noqa: E501
 
-    id: int
+    id: int = Field(ge=-(1 << 63), lt=1 << 63)  # ids become int64 arrays
     name: str = Field(min_length=1)
     color: tuple[int, int, int] | None = None
     category: str | None = None

@@ -16,7 +16,7 @@ import re
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from pycocotools import mask as mask_utils
 
@@ -34,6 +34,7 @@ __all__ = [
     "check_ring",
     "copy_ints",
     "default_space_name",
+    "is_id",
     "load_document",
     "read_categories",
     "read_images",
@@ -44,6 +45,13 @@ __all__ = [
 _SPACE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _RLE_CHARS = bytes(range(48, 112))  # pycocotools writes 6-bit groups from '0'
 NUMBERS = "polygon coordinates must be finite numbers"
+_INT64 = 1 << 63
+_SIDE = 1 << 31  # image sides must be below this
+
+
+def is_id(value: object) -> TypeGuard[int]:
+    """Whether ``value`` is an int of 64 bits, as every COCO id must be."""
+    return type(value) is int and -_INT64 <= value < _INT64
 
 
 class InvalidError(Exception):
@@ -130,8 +138,8 @@ def _category(item: Any, where: str) -> Label:
     if not isinstance(item, dict):
         raise FormatError(f"{where}: expected an object, got {type(item).__name__}")
     label_id, name = item.get("id"), item.get("name")
-    if type(label_id) is not int:
-        raise FormatError(f"{where}: id must be an int, got {label_id!r}")
+    if not is_id(label_id):
+        raise FormatError(f"{where}: id must be an int (64 bits), got {label_id!r}")
     if not isinstance(name, str):
         raise FormatError(f"{where}: name must be a string, got {name!r}")
     category = item.get("supercategory")
@@ -173,9 +181,10 @@ def read_images(
                 f"got {type(item).__name__}"
             )
         image_id = item.get("id")
-        if type(image_id) is not int:
+        if not is_id(image_id):
             raise FormatError(
-                f"{path}: images[{position}]: id must be an int, got {image_id!r}"
+                f"{path}: images[{position}]: id must be an int (64 bits), "
+                f"got {image_id!r}"
             )
         if image_id in images:
             raise FormatError(f"{path}: image ids must be unique, got {image_id} twice")
@@ -197,10 +206,12 @@ def _image(
     check_images: bool,
 ) -> Image:
     height, width = item.get("height"), item.get("width")
-    if type(height) is not int or type(width) is not int or height < 1 or width < 1:
+    if not (type(height) is int and type(width) is int) or not (
+        0 < height < _SIDE and 0 < width < _SIDE
+    ):
         raise FormatError(
-            f"{where}: height and width must be positive ints, got {height!r} and "
-            f"{width!r}"
+            f"{where}: height and width must be positive ints below 2**31, got "
+            f"{height!r} and {width!r}"
         )
     name = item.get("file_name")
     if not isinstance(name, str) or not name:

@@ -214,6 +214,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+_INT64 = 1 << 63
 _PIECE = 1 << 18  # bytes of annotations parsed at a time: their objects stay in cache
 
 
@@ -247,9 +248,8 @@ def _first_pass(
                 raise
     del chunked, raw  # not held while the slow way parses its own copy
     document = load_document(path)
-    annotations = table(document, "annotations", path, required=False)
     return _read(path, root, Ledger(errors), name, label_space,
-                 check_images, document, iter((annotations,)))  # fmt: skip
+                 check_images, document, None)  # fmt: skip
 
 
 def _read(
@@ -260,13 +260,16 @@ def _read(
     label_space: LabelSpace | None,
     check_images: bool,
     document: dict[str, Any],
-    pieces: Iterator[list[Any]],
+    pieces: Iterator[list[Any]] | None,
 ) -> tuple[Ledger, LabelSpace, dict[int, Image | str], _Collected]:
+    """Check the tables, then the annotations: ``pieces``, or the document's."""
     categories = table(document, "categories", path)
     space = read_categories(categories, path, name=name, label_space=label_space)
     images = table(document, "images", path)
     table_ = read_images(images, path, root, ledger, check_images=check_images)
-    document.clear()
+    if pieces is None:
+        pieces = iter((table(document, "annotations", path, required=False),))
+    document.clear()  # the tables' JSON goes before the annotations are read
     del categories, images
     collected = _Collected(path, ledger, {label.id for label in space.labels}, table_)
     for piece in pieces:
@@ -331,8 +334,11 @@ class _Collected:
                 skip(f"annotations[{position}]", _expected("an object", item))
                 continue
             key = item.get("id")
-            if type(key) is not int:
-                skip(f"annotations[{position}]", f"id must be an int, got {key!r}")
+            if not (type(key) is int and -_INT64 <= key < _INT64):  # is_id, inlined
+                skip(
+                    f"annotations[{position}]",
+                    f"id must be an int (64 bits), got {key!r}",
+                )
                 continue
             if key in seen:
                 skip(f"annotation {key}", "annotation ids must be unique")
