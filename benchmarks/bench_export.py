@@ -25,11 +25,11 @@ B  Throughput of ``engine="process"`` with 2 workers against 1 worker (which
    children) shows whether running two at once costs CPU (shared caches,
    other load) for the floor as for the export.
 C  ``engine="dask"`` with 2 workers against the 2-worker process pool: with
-   the ``LocalCluster`` that ``export`` starts itself (startup included:
-   spawned workers import unitax again), the same with its workers forked
-   (``distributed.worker.multiprocessing-method: fork``), and on a warm
-   cluster (started and unitax imported beforehand, not timed; ``scheduler=``
-   its address; started with ``unitax.export.DASK_CONFIG``, as advised).
+   the ``LocalCluster`` that ``export`` starts itself (startup included; its
+   workers are forked on Linux before Python 3.12, spawned elsewhere, and
+   then import unitax again), and on a warm cluster (started and unitax
+   imported beforehand, not timed; ``scheduler=`` its address; started with
+   ``unitax.export.DASK_CONFIG``, as advised).
    Goal within 15 %. All engines' trees are checked identical.
 D  Peak RSS (``VmHWM``) of each pool worker, exporting ``--memory-samples``
    (100 and 400, ``--memory-size`` 1024x512) in a fresh interpreter each;
@@ -289,18 +289,6 @@ def timed_export(datasets, maps, taxonomy, dest: Path, **options: Any) -> float:
     return time.perf_counter() - start
 
 
-def dask_forked(datasets, maps, taxonomy, dest: Path, workers: int) -> float:
-    """``engine="dask"``, its LocalCluster's workers forked instead of spawned."""
-    import dask
-    import distributed  # noqa: F401 - loads the distributed.* configuration
-
-    method = {"distributed.worker.multiprocessing-method": "fork"}
-    with dask.config.set(method):
-        return timed_export(
-            datasets, maps, taxonomy, dest, engine="dask", workers=workers
-        )
-
-
 def _import_export_module() -> None:
     importlib.import_module("unitax._export_work")
 
@@ -484,7 +472,6 @@ def main() -> None:
             "process-1": "p1",
             "process-2": "p2",
             "dask-2": "d2",
-            "dask-2 fork": "d2f",
             "dask-2 started": "d2s",
         }
         cases: dict[str, Callable[[], float]] = {  # pairs compared are neighbours
@@ -498,9 +485,6 @@ def main() -> None:
             ),
             "process-2": lambda: timed_export(
                 datasets, maps, taxonomy, runs / "p2", engine="process", workers=2
-            ),
-            "dask-2 fork": lambda: dask_forked(
-                datasets, maps, taxonomy, runs / "d2f", 2
             ),
             "dask-2": lambda: timed_export(
                 datasets, maps, taxonomy, runs / "d2", engine="dask", workers=2
@@ -588,7 +572,6 @@ def main() -> None:
         ]
         for name, what in (
             ("dask-2", "own LocalCluster"),
-            ("dask-2 fork", "own, workers forked"),
             ("dask-2 started", "warm cluster"),
         ):
             ratio_c, text_c = ratio(name, "process-2")
