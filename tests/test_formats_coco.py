@@ -186,6 +186,9 @@ def test_polygons_match_shapely_built_one_by_one(tmp_path: Path) -> None:
         assert isinstance(polygon, Polygon)
         assert polygon.geometry.geom_type == geometry.geom_type
         assert shapely.equals_exact(polygon.geometry, geometry, tolerance=0)
+        # Built without __post_init__: still the same value as a checked one.
+        same = Polygon(polygon.geometry, 3, "coco", key)
+        assert polygon == same and hash(polygon) == hash(same)
 
 
 def test_crowd_polygon_becomes_pycocotools_rle(tmp_path: Path) -> None:

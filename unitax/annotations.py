@@ -22,11 +22,11 @@ its samples, and the report of what a reader skipped.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import shapely
@@ -169,6 +169,31 @@ class Polygon:
             raise ValueError(
                 f"convention must be one of ('coco', 'pil'), got {self.convention!r}"
             )
+
+
+def _checked_polygon() -> Callable[[Any, int, str, Key], Polygon]:
+    """A maker of `Polygon` for values a reader has already checked.
+
+    It sets the slots directly, without the frozen dataclass's per-field
+    ``object.__setattr__`` and without ``__post_init__``: 0.54 instead of
+    1.2 µs each (COCO train2017 has 860,000 polygons). Only for a geometry that is a
+    shapely Polygon or MultiPolygon, an int label and a known convention.
+    """
+    new = object.__new__
+    fields = vars(Polygon)  # the slots' descriptors
+    geometry, label, convention, key = (
+        fields[name].__set__ for name in ("geometry", "label", "convention", "key")
+    )
+
+    def make(shape: Any, label_id: int, kind: str, name: Key) -> Polygon:
+        polygon = new(Polygon)
+        geometry(polygon, shape)
+        label(polygon, label_id)
+        convention(polygon, kind)
+        key(polygon, name)
+        return polygon
+
+    return make
 
 
 @dataclass(frozen=True, slots=True)

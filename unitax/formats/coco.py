@@ -73,7 +73,7 @@ from numpy.typing import NDArray
 
 from unitax._files import read_bytes
 from unitax._json_chunks import Chunked, UnsplitError
-from unitax.annotations import Annotation, Dataset, Polygon, Sample
+from unitax.annotations import Annotation, Dataset, Sample, _checked_polygon
 from unitax.errors import FormatError
 from unitax.formats._coco_json import (
     NUMBERS,
@@ -404,8 +404,9 @@ class _Collected:
         slots = np.frombuffer(self.slots, dtype=np.int64)
         owner[slots[~keep]] = -1
         built, labels, keys, slot_list = self.built, self.labels, self.keys, self.slots
+        make = _checked_polygon()  # the run checked labels and keys
         for i, geometry in zip(np.flatnonzero(keep).tolist(), geometries, strict=True):
-            built[slot_list[i]] = Polygon(geometry, labels[i], "coco", keys[i])
+            built[slot_list[i]] = make(geometry, labels[i], "coco", keys[i])
         order = np.argsort(owner, kind="stable")[np.count_nonzero(owner < 0) :]
         ends = np.cumsum(np.bincount(owner[order], minlength=n_images)).tolist()
         ordered: list[Any] = [built[i] for i in order.tolist()]
