@@ -27,7 +27,7 @@ Document = dict[str, Any]
 
 @pytest.fixture(autouse=True, params=["pieces", "one-piece-each", "whole"])
 def parse(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test reads three ways: ``annotations`` in 1 MiB pieces (files this
+    """Every test reads three ways: ``annotations`` in 32 KiB pieces (files this
     small: one piece), one annotation per piece, and the whole document with
     the standard library (the fallback)."""
     if request.param == "one-piece-each":

@@ -215,7 +215,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 _INT64 = 1 << 63
-_PIECE = 1 << 18  # bytes of annotations parsed at a time: their objects stay in cache
+_PIECE = 1 << 15  # bytes of annotations parsed at a time: their objects stay in cache
 
 
 def _first_pass(
