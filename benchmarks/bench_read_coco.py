@@ -165,6 +165,14 @@ def main() -> None:
             f"{kind:>7}: {m['seconds']:.3f} s  peak {m['peak']:.0f} MiB  "
             f"(growth over imports {m['growth']:.0f} MiB)  runs={len(runs)}"
         )
+        print(
+            "         seconds per run: " + " ".join(f"{r['seconds']:.2f}" for r in runs)
+        )
+    pairs = [
+        u["seconds"] / c["seconds"]
+        for u, c in zip(results["unitax"], results["coco"], strict=True)
+    ]
+    print("per-round time ratios: " + " ".join(f"{r:.2f}" for r in pairs))
     time_ratio = medians["unitax"]["seconds"] / medians["coco"]["seconds"]
     peak_ratio = medians["unitax"]["peak"] / medians["coco"]["peak"]
     growth_ratio = medians["unitax"]["growth"] / medians["coco"]["growth"]
