@@ -120,15 +120,15 @@ def input_hash(sample: Sample) -> str:
     return digest.hexdigest()
 
 
-def _chunks(jobs: Sequence[Job], workers: int, largest: int) -> Iterator[list[Job]]:
-    """Chunks of at most ``largest`` jobs that shrink towards the end (guided).
+def _chunks(jobs: Sequence[Job], workers: int) -> Iterator[list[Job]]:
+    """Chunks of at most 8 jobs that shrink towards the end (guided scheduling).
 
     Big chunks early cost less to send; small ones at the end keep every
     worker busy until the last job, instead of one finishing a big chunk alone.
     """
     start = 0
     while start < len(jobs):
-        size = max(1, min(largest, (len(jobs) - start) // (workers * 4)))
+        size = max(1, min(8, (len(jobs) - start) // (workers * 4)))
         yield list(jobs[start : start + size])
         start += size
 
@@ -148,12 +148,10 @@ def run(
         for job in jobs:
             yield [_export_one(state, job)]
         return
+    chunks = list(_chunks(jobs, workers))
     if engine == "process":
-        yield from _run_pool(state, list(_chunks(jobs, workers, 8)), workers)
+        yield from _run_pool(state, chunks, workers)
     else:
-        # A Dask task costs the scheduler and client about 10 ms of CPU (a
-        # pool job, 0.1 ms): fewer, larger chunks.
-        chunks = list(_chunks(jobs, workers, _DASK_LARGEST))
         yield from _run_dask(state, chunks, workers, scheduler)
 
 
@@ -200,7 +198,6 @@ def _work_with(state: State, chunk: list[Job]) -> list[dict[str, Any]]:
 
 
 _START_METHOD = "distributed.worker.multiprocessing-method"
-_DASK_LARGEST = 32
 
 DASK_CONFIG = {
     # Queued chunks go to the workers at once (the scheduler would hold them
