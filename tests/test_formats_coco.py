@@ -683,3 +683,16 @@ def test_annotations_named_inside_another_value_are_not_taken(
     document = {"info": {"annotations": [_good()]}, **_document([dict(_good(), id=9)])}
     dataset = read_coco(_write(tmp_path, document))
     assert [a.key for a in dataset.samples[0].annotations] == [9]
+
+
+def test_a_link_out_of_the_root_is_refused_where_its_folder_cannot_be_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document, reason = _image_case(tmp_path, "symlink")
+
+    def unlistable(folder: Any) -> Any:
+        raise PermissionError(13, "Permission denied", str(folder))
+
+    monkeypatch.setattr("unitax.formats._paths.os.scandir", unlistable)
+    with pytest.raises(FormatError, match=reason):
+        read_coco(_write(tmp_path, document))

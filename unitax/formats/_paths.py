@@ -26,7 +26,7 @@ class SafePaths:
     def __init__(self, root: Path, *, prefix: str = "") -> None:
         self.root = root
         self.prefix = prefix
-        self._folders: dict[str, tuple[Path, frozenset[str]]] = {}
+        self._folders: dict[str, tuple[Path, frozenset[str] | None]] = {}
 
     @property
     def folder(self) -> Path:
@@ -54,15 +54,20 @@ class SafePaths:
                 return inside(self.root, name, where=where)  # the error names the file
             known = self._folders[head] = (folder, _links(folder))
         folder, links = known
-        if tail in links:
+        path = folder / tail
+        if path.is_symlink() if links is None else tail in links:
             return inside(self.root, name, where=where)
-        return folder / tail
+        return path
 
 
-def _links(folder: Path) -> frozenset[str]:
-    """The names of the symbolic links in ``folder`` (none if it cannot be listed)."""
+def _links(folder: Path) -> frozenset[str] | None:
+    """The names of the symbolic links in ``folder``, or ``None``.
+
+    ``None`` where the folder cannot be listed (missing, or not readable):
+    each name is then checked on its own.
+    """
     try:
         with os.scandir(folder) as entries:
             return frozenset(entry.name for entry in entries if entry.is_symlink())
     except OSError:
-        return frozenset()
+        return None
