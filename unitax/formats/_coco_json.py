@@ -20,10 +20,11 @@ from typing import Any, TypeGuard
 
 from pycocotools import mask as mask_utils
 
+from unitax._files import read_text
 from unitax._png import image_shape
 from unitax.annotations import RLE, Annotation, Box
 from unitax.errors import FormatError, UnitaxError
-from unitax.formats._common import Ledger, read_text
+from unitax.formats._common import Ledger
 from unitax.formats._paths import SafePaths
 from unitax.labels import Label, LabelSpace
 
@@ -35,7 +36,7 @@ __all__ = [
     "copy_ints",
     "default_space_name",
     "is_id",
-    "load_document",
+    "load_json_object",
     "read_categories",
     "read_images",
     "region",
@@ -67,7 +68,7 @@ class Image:
     shape: tuple[int, int]
 
 
-def load_document(path: Path) -> dict[str, Any]:
+def load_json_object(path: Path) -> dict[str, Any]:
     """Parse a JSON file that must hold an object; `FormatError` names the file."""
     text = read_text(path)
     try:

@@ -1,4 +1,4 @@
-"""What every reader shares: the error policy, accounting, safe paths, text.
+"""What every reader shares: the error policy, accounting, and safe paths.
 
 Error policy
 ------------
@@ -13,10 +13,8 @@ File names found inside annotation files are resolved under the dataset
 root and must stay there: absolute names, ``..`` and symbolic links that
 lead out of the root are errors (or skips). Inputs are only ever read.
 
-Text files
-----------
-`read_text` (from `unitax._files`) reads a file as UTF-8; a file that
-cannot be read or decoded is a `FormatError` naming it (and the line).
+Text files are read with `unitax._files.read_text`: UTF-8, a `FormatError`
+naming the file (and the line) if it cannot be read or decoded.
 """
 
 from __future__ import annotations
@@ -25,11 +23,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from unitax._files import read_text
 from unitax.annotations import Skip
 from unitax.errors import FormatError
 
-__all__ = ["Errors", "Ledger", "inside", "read_text"]
+__all__ = ["Errors", "Ledger", "inside"]
 
 Errors = Literal["strict", "lenient"]
 

@@ -82,7 +82,7 @@ from unitax.formats._coco_json import (
     check_ring,
     copy_ints,
     default_space_name,
-    load_document,
+    load_json_object,
     read_categories,
     read_images,
     region,
@@ -247,7 +247,7 @@ def _first_pass(
             if chunked.valid():
                 raise
     del chunked, raw  # not held while the slow way parses its own copy
-    document = load_document(path)
+    document = load_json_object(path)
     return _read(path, root, Ledger(errors), name, label_space,
                  check_images, document, None)  # fmt: skip
 

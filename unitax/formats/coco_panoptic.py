@@ -42,7 +42,7 @@ from unitax.errors import FormatError
 from unitax.formats._coco_json import (
     Image,
     default_space_name,
-    load_document,
+    load_json_object,
     read_categories,
     read_images,
     table,
@@ -116,7 +116,7 @@ def read_coco_panoptic(
     """
     path = Path(path)
     ledger = Ledger(errors)
-    document = load_document(path)
+    document = load_json_object(path)
     space = read_categories(
         table(document, "categories", path),
         path,

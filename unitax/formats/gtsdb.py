@@ -42,11 +42,12 @@ from pathlib import Path
 
 from PIL import Image
 
+from unitax._files import read_text
 from unitax._png import image_shape
 from unitax.annotations import Box, Dataset, Sample
 from unitax.builtin import builtin_label_space
 from unitax.errors import FormatError
-from unitax.formats._common import Errors, Ledger, inside, read_text
+from unitax.formats._common import Errors, Ledger, inside
 from unitax.formats._dense import show
 from unitax.labels import LabelSpace
 

@@ -63,6 +63,7 @@ import numpy as np
 import shapely
 from PIL import Image as PILImage
 
+from unitax._files import read_text
 from unitax.annotations import (
     Annotation,
     Box,
@@ -74,7 +75,7 @@ from unitax.annotations import (
     Tag,
 )
 from unitax.errors import FormatError, UnitaxError
-from unitax.formats._common import Errors, Ledger, read_text
+from unitax.formats._common import Errors, Ledger
 from unitax.formats._labelme_parse import _File, _parse, _Shape
 from unitax.labels import Label, LabelSpace
 

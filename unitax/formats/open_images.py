@@ -50,11 +50,12 @@ from typing import Any
 
 from PIL import Image as PILImage
 
+from unitax._files import read_text
 from unitax._png import image_shape
 from unitax.annotations import Annotation, Box, Dataset, Mask, Sample, Tag
 from unitax.builtin import builtin_label_space
 from unitax.errors import FormatError, UnitaxError
-from unitax.formats._common import Errors, Ledger, read_text
+from unitax.formats._common import Errors, Ledger
 from unitax.formats._open_images_csv import (
     _BOX,
     _LABEL,

@@ -40,11 +40,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Literal
 
+from unitax._files import read_text
 from unitax._png import image_shape
 from unitax.annotations import Box, Dataset, Sample
 from unitax.builtin import builtin_label_space
 from unitax.errors import FormatError, did_you_mean
-from unitax.formats._common import Errors, Ledger, inside, read_text
+from unitax.formats._common import Errors, Ledger, inside
 from unitax.formats._dense import (
     ID8,
     Pair,

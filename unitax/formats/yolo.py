@@ -47,10 +47,11 @@ from pathlib import Path
 import shapely
 import yaml
 
+from unitax._files import read_text
 from unitax._png import image_shape
 from unitax.annotations import Annotation, Box, Dataset, Polygon, Sample
 from unitax.errors import FormatError, UnitaxError
-from unitax.formats._common import Errors, Ledger, inside, read_text
+from unitax.formats._common import Errors, Ledger, inside
 from unitax.formats._yolo_write import write_yolo
 from unitax.labels import Label, LabelSpace
 

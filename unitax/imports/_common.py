@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypeVar
 
-from unitax._files import read_text as read_text  # the importers' text files
 from unitax.errors import FormatError, did_you_mean
 from unitax.labels import LabelSpace
 from unitax.rules import Concept, Ignore, IsA, Overlap, Same, Split

@@ -9,9 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from unitax._files import Locator, load_document
+from unitax._files import Locator, load_document, read_text
 from unitax.errors import FormatError
-from unitax.imports._common import read_text
 from unitax.labels import Label, LabelSpace
 
 __all__ = ["read_openimages_hierarchy"]

@@ -9,8 +9,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from unitax._files import read_text
 from unitax.errors import FormatError, did_you_mean
-from unitax.imports._common import at, label_reference, read_text
+from unitax.imports._common import at, label_reference
 from unitax.labels import LabelSpace
 from unitax.rules import Concept, Ignore, Rule, Same, Split
 
