@@ -40,6 +40,7 @@ __all__ = ["Chunked", "UnsplitError"]
 
 _CUT = re.compile(rb"\}\s*,\s*\{")  # between two objects of an array
 _END = re.compile(rb"\}\s*\]")  # the last object, then the array's end
+_EMPTY = re.compile(rb"\s*\]")  # an array with nothing in it
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -83,14 +84,10 @@ class Chunked:
         if found is None:
             return None
         first = found.end()  # the array's content starts here
-        blank = re.compile(rb"\s*\]").match(data, first)
-        end = _END.search(data, first) if blank is None else None
-        if blank is not None:
-            stop = after = blank.end()  # an empty array
-        elif end is not None:
-            stop, after = end.start() + 1, end.end()
-        else:
+        end = _EMPTY.match(data, first) or _END.search(data, first)
+        if end is None:
             return None
+        stop, after = end.end() - 1, end.end()  # the array's "]", and past it
         marker = secrets.token_hex(16)
         skeleton = b"".join(
             (data[start : found.end() - 1], b'"%s"' % marker.encode(), data[after:])
@@ -103,15 +100,14 @@ class Chunked:
             return None
         del document[key]
         spans, begin = [], first
-        while blank is None and begin + piece < stop:
+        while begin + piece < stop:
             cut = _CUT.search(data, begin + piece, stop)
             if cut is None:
                 break
             comma = data.index(b",", cut.start())
             spans.append((begin, comma))
             begin = comma + 1
-        if blank is None:
-            spans.append((begin, stop))
+        spans.append((begin, stop))
         return cls(document, data, spans)
 
     def pieces(self) -> Iterator[list[Any]]:

@@ -29,6 +29,7 @@ from unitax.formats._paths import SafePaths
 from unitax.labels import Label, LabelSpace
 
 __all__ = [
+    "INT64",
     "NUMBERS",
     "Image",
     "InvalidError",
@@ -46,13 +47,13 @@ __all__ = [
 _SPACE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _RLE_CHARS = bytes(range(48, 112))  # pycocotools writes 6-bit groups from '0'
 NUMBERS = "polygon coordinates must be finite numbers"
-_INT64 = 1 << 63
+INT64 = 1 << 63  # ids are ints of 64 bits: -INT64 <= id < INT64
 _SIDE = 1 << 31  # image sides must be below this
 
 
 def is_id(value: object) -> TypeGuard[int]:
     """Whether ``value`` is an int of 64 bits, as every COCO id must be."""
-    return type(value) is int and -_INT64 <= value < _INT64
+    return type(value) is int and -INT64 <= value < INT64
 
 
 class InvalidError(Exception):
