@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from unitax._codes import _code_table, _Final, _take_codes
+from unitax._codes import _code_table, _drop_absent, _Final, _finals, _take_codes
 from unitax._regions import _spans
 from unitax._values import Values
 from unitax.annotations import RLE, Annotation, Box, Polygon, Tag
@@ -50,12 +50,6 @@ class BoxLayer:
         def _claim_view(
             self, view: NDArray[np.uint32], value: int, rule: str
         ) -> None: ...
-        def _finals(
-            self, present: Sequence[int], outside: str, removed: int
-        ) -> _Final: ...
-        def _drop_absent(
-            self, array: NDArray[np.unsignedinteger[Any]], final: _Final
-        ) -> tuple[NDArray[np.unsignedinteger[Any]], _Final]: ...
 
     def paint_box(self, box: Box, policy: str, core: float, overlap: str) -> None:
         node = self.box_nodes.get(box.label)
@@ -178,7 +172,9 @@ class BoxLayer:
         for rect in rects:
             candidates.add(rect[8])
             candidates.add(rect[10])
-        final = self._finals(sorted(candidates), outside, removed)
+        final = _finals(
+            self.values, sorted(candidates), outside, removed, self._complement_bits
+        )
         value = final.value
         array = np.full(self.shape, value[Values.UNSET], dtype=final.dtype)
         for r0, r1, c0, c1, i0, i1, j0, j1, band, _, node, _ in rects:
@@ -192,7 +188,7 @@ class BoxLayer:
                 array[top : top + height, left : left + width] = _take_codes(
                     table, grid
                 )
-        return self._drop_absent(array, final)
+        return _drop_absent(array, final, self.values.nodes)
 
     def _solids_target(
         self,
@@ -210,14 +206,16 @@ class BoxLayer:
             last = solids[members[-1]]
             folded[members] = combine(before, last[4], last[5])
         candidates = {Values.UNSET, *folded.values(), *(s[4] for s in solids)}
-        final = self._finals(sorted(candidates), outside, removed)
+        final = _finals(
+            self.values, sorted(candidates), outside, removed, self._complement_bits
+        )
         value = final.value
         array = np.full(self.shape, value[Values.UNSET], dtype=final.dtype)
         for r0, r1, c0, c1, node, _ in solids:
             array[r0:r1, c0:c1] = value[node]
         for (r0, r1, c0, c1), members in cliques:
             array[r0:r1, c0:c1] = value[folded[members]]
-        return self._drop_absent(array, final)
+        return _drop_absent(array, final, self.values.nodes)
 
     def _window(
         self, rects: list[_Rect], window: tuple[int, int, int, int]

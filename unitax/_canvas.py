@@ -22,8 +22,9 @@ from unitax._codes import (
     _SENTINEL_VALUES,
     _code_table,
     _distinct,
-    _dtype,
+    _drop_absent,
     _Final,
+    _finals,
     _take_codes,
     _through,
     _top,
@@ -330,7 +331,13 @@ class Canvas(BoxLayer):
         ]
         final = None
         if last and self._pristine() and all(tag.positive for tag in self.tags):
-            final = self._finals([Values.UNSET, *claims], self.outside, 0)
+            final = _finals(
+                self.values,
+                [Values.UNSET, *claims],
+                self.outside,
+                0,
+                self._complement_bits,
+            )
             if final.dtype != np.uint8:
                 final = None
         drawn = np.arange(len(claims) + 1)  # code -> value drawn
@@ -345,7 +352,9 @@ class Canvas(BoxLayer):
         except ValueError:
             return False
         if final is not None:
-            self.done = self._drop_absent(filled.astype(np.uint8, copy=False), final)
+            self.done = _drop_absent(
+                filled.astype(np.uint8, copy=False), final, self.values.nodes
+            )
             return True
         size = 256 if filled.dtype == np.uint8 else len(claims) + 1
         table = np.full(size, Values.UNSET, dtype=np.uint32)
@@ -409,56 +418,28 @@ class Canvas(BoxLayer):
         nodes = self.values.nodes
         others = table >= nodes if not removed else np.ones(len(table), dtype=bool)
         present = [int(v) for v in _distinct(table[others])]
-        final = self._finals(present, outside, removed)
+        final = _finals(self.values, present, outside, removed, self._complement_bits)
         codes = table.astype(final.dtype)  # right where ``others`` is False
         for value in present:
             codes[table == value] = final.value[value]
-        return self._drop_absent(_through(codes, ids).reshape(self.shape), final)
+        return _drop_absent(
+            _through(codes, ids).reshape(self.shape), final, self.values.nodes
+        )
 
     def _work_target(
         self, work: NDArray[np.uint32], outside: str, removed: int
     ) -> tuple[NDArray[np.unsignedinteger[Any]], _Final]:
         """The target of the canvas values ``work``, through a table of codes."""
         values = range(self.values.nodes + len(self.values.extras))
-        final = self._finals([*values, *_SENTINEL_VALUES], outside, removed)
+        final = _finals(
+            self.values,
+            [*values, *_SENTINEL_VALUES],
+            outside,
+            removed,
+            self._complement_bits,
+        )
         array = _take_codes(_code_table(final), work).reshape(self.shape)
-        return self._drop_absent(array, final)
-
-    def _drop_absent(
-        self, array: NDArray[np.unsignedinteger[Any]], final: _Final
-    ) -> tuple[NDArray[np.unsignedinteger[Any]], _Final]:
-        """Keep only the extras ``array`` holds; renumber and retype to match."""
-        if not final.extras:
-            return array, final
-        nodes = self.values.nodes
-        if len(final.extras) <= 8:
-            held = [bool((array == nodes + k).any()) for k in range(len(final.extras))]
-        else:
-            present = set(np.unique(array).tolist())
-            held = [nodes + k in present for k in range(len(final.extras))]
-        if all(held):
-            return array, final
-        kept = tuple(e for e, h in zip(final.extras, held, strict=True) if h)
-        dtype = _dtype(nodes + len(kept))
-        ignore = int(np.iinfo(dtype).max)
-        size = nodes + len(final.extras)  # the target's values below ignore
-        renumber = np.full(size + 1, ignore, dtype=np.int64)
-        renumber[:nodes] = np.arange(nodes)
-        index = iter(range(nodes, size))
-        for k, h in enumerate(held):
-            if h:
-                renumber[nodes + k] = next(index)
-        old_to_new = {
-            v: (t if t < nodes else int(renumber[min(t, size)]))
-            for v, t in final.value.items()
-        }
-        if array.dtype == np.uint8 or array.dtype == np.uint16:
-            table = np.full(1 << (8 * array.dtype.itemsize), ignore, dtype=dtype)
-            table[: size + 1] = renumber
-            array = lookup(table, array)
-        else:
-            array = np.take(renumber.astype(dtype), np.minimum(array, size))
-        return array, _Final(np.dtype(dtype), ignore, old_to_new, kept)
+        return _drop_absent(array, final, self.values.nodes)
 
     def _complement_bits(self) -> int:
         if self._complement is None:
@@ -468,41 +449,6 @@ class Canvas(BoxLayer):
                     covered |= self.taxonomy.leaf_bits(node)
             self._complement = ((1 << len(self.taxonomy.leaves)) - 1) & ~covered
         return self._complement
-
-    def _finals(self, present: Sequence[int], outside: str, removed: int) -> _Final:
-        """Each canvas value's value in the target, and the extras.
-
-        ``UNSET`` becomes the complement (``outside="complement"``), verified
-        negatives are removed, unions settle into sets of leaves, extras are
-        numbered in a canonical order (by leaf set, so equal annotations give
-        equal targets whatever order they came in) and sentinels become ignore.
-        ``present`` may hold values the target will not: `_drop_absent`.
-        """
-        values = self.values
-        nodes = values.nodes
-        settled: dict[int, int] = {}
-        for value in present:
-            v = value
-            if v < nodes and not removed:  # a node stays itself
-                settled[value] = v
-                continue
-            if v == Values.UNSET and outside == "complement":
-                v = values.of_bits(self._complement_bits())
-            if removed:
-                v = values.without(v, removed)
-            settled[value] = values.settle(v)
-        extras = sorted(
-            {v for v in settled.values() if nodes <= v < Values.IGNORE},
-            key=values.sort_key,
-        )
-        dtype = _dtype(nodes + len(extras))
-        ignore = int(np.iinfo(dtype).max)
-        renumber = {old: nodes + i for i, old in enumerate(extras)}
-        final = {
-            value: v if v < nodes else renumber.get(v, ignore)
-            for value, v in settled.items()
-        }
-        return _Final(np.dtype(dtype), ignore, final, tuple(extras))
 
     def _target(
         self, work: NDArray[np.uint32], positive: list[int], negative: list[int]

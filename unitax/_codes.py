@@ -6,6 +6,7 @@ Private to `unitax._canvas` (and `unitax.rasterize`, which re-exports
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -109,3 +110,85 @@ def _distinct(values: NDArray[np.uint32]) -> list[int] | NDArray[np.uint32]:
         found.append(int(value))
         rest = rest[rest != value]
     return np.unique(values) if rest.size else found
+
+
+def _finals(
+    values: Values,
+    present: Sequence[int],
+    outside: str,
+    removed: int,
+    complement: Callable[[], int],
+) -> _Final:
+    """Each canvas value's value in the target, and the extras.
+
+    ``UNSET`` becomes the complement (``outside="complement"``), verified
+    negatives are removed, unions settle into sets of leaves, extras are
+    numbered in a canonical order (by leaf set, so equal annotations give
+    equal targets whatever order they came in) and sentinels become ignore.
+    ``present`` may hold values the target will not: `_drop_absent`.
+    ``complement()`` gives the leaves outside the dataset's labels; it is
+    asked only for ``outside="complement"``.
+    """
+    nodes = values.nodes
+    settled: dict[int, int] = {}
+    for value in present:
+        v = value
+        if v < nodes and not removed:  # a node stays itself
+            settled[value] = v
+            continue
+        if v == Values.UNSET and outside == "complement":
+            v = values.of_bits(complement())
+        if removed:
+            v = values.without(v, removed)
+        settled[value] = values.settle(v)
+    extras = sorted(
+        {v for v in settled.values() if nodes <= v < Values.IGNORE},
+        key=values.sort_key,
+    )
+    dtype = _dtype(nodes + len(extras))
+    ignore = int(np.iinfo(dtype).max)
+    renumber = {old: nodes + i for i, old in enumerate(extras)}
+    final = {
+        value: v if v < nodes else renumber.get(v, ignore)
+        for value, v in settled.items()
+    }
+    return _Final(np.dtype(dtype), ignore, final, tuple(extras))
+
+
+def _drop_absent(
+    array: NDArray[np.unsignedinteger[Any]], final: _Final, nodes: int
+) -> tuple[NDArray[np.unsignedinteger[Any]], _Final]:
+    """Keep only the extras ``array`` holds; renumber and retype to match.
+
+    Values below ``nodes`` (the taxonomy's size) are nodes, kept as they are.
+    """
+    if not final.extras:
+        return array, final
+    if len(final.extras) <= 8:
+        held = [bool((array == nodes + k).any()) for k in range(len(final.extras))]
+    else:
+        present = set(np.unique(array).tolist())
+        held = [nodes + k in present for k in range(len(final.extras))]
+    if all(held):
+        return array, final
+    kept = tuple(e for e, h in zip(final.extras, held, strict=True) if h)
+    dtype = _dtype(nodes + len(kept))
+    ignore = int(np.iinfo(dtype).max)
+    size = nodes + len(final.extras)  # the target's values below ignore
+    renumber = np.full(size + 1, ignore, dtype=np.int64)
+    renumber[:nodes] = np.arange(nodes)
+    index = iter(range(nodes, size))
+    for k, h in enumerate(held):
+        if h:
+            renumber[nodes + k] = next(index)
+    old_to_new = {
+        v: (t if t < nodes else int(renumber[min(t, size)]))
+        for v, t in final.value.items()
+    }
+    if array.dtype == np.uint8 or array.dtype == np.uint16:
+        table = np.full(1 << (8 * array.dtype.itemsize), ignore, dtype=dtype)
+        table[: size + 1] = renumber
+        array = lookup(table, array)
+    else:
+        array = np.take(renumber.astype(dtype), np.minimum(array, size))
+    return array, _Final(np.dtype(dtype), ignore, old_to_new, kept)
